@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ImageShare",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "imageshare", targets: ["imageshare"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // The domain: accounts, regions, images and their rules. Foundation only.
+        .target(name: "ImageShareCore"),
+        // V2 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256) request signatures: pure functions.
+        .target(
+            name: "ECSSignature",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The ECS RPC wire format: parameter bag, request decoding, JSON/XML responses, error bodies.
+        .target(name: "ECSWire", dependencies: ["ImageShareCore"]),
+        // Store implementations (embedded SQLite through GRDB).
+        .target(
+            name: "ImageShareStore",
+            dependencies: [
+                "ImageShareCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The Hummingbird application: RPC endpoint, health check, middlewares.
+        .target(
+            name: "ImageShareServer",
+            dependencies: [
+                "ImageShareCore", "ECSSignature", "ECSWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "imageshare",
+            dependencies: [
+                "ImageShareServer", "ImageShareStore", "ImageShareCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ImageShareCoreTests", dependencies: ["ImageShareCore"]),
+        .testTarget(name: "ECSSignatureTests", dependencies: ["ECSSignature"]),
+        .testTarget(name: "ECSWireTests", dependencies: ["ECSWire", "ImageShareCore"]),
+        .testTarget(name: "ImageShareStoreTests", dependencies: ["ImageShareStore", "ImageShareCore"]),
+        .testTarget(
+            name: "ImageShareServerTests",
+            dependencies: [
+                "ImageShareServer", "ImageShareStore", "ImageShareCore", "ECSSignature",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

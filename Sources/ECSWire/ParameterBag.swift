@@ -1,0 +1,94 @@
+import Foundation
+import ImageShareCore
+
+/// The flat RPC parameter set of one request (query and form body merged), with typed accessors that
+/// turn bad input into the ECS error a client expects.
+public struct ParameterBag: Sendable {
+    private var values: [String: String]
+
+    /// Later pairs do not override earlier ones: the first occurrence of a name wins.
+    public init(_ pairs: [(name: String, value: String)]) {
+        var values: [String: String] = [:]
+        values.reserveCapacity(pairs.count)
+        for (name, value) in pairs where values[name] == nil { values[name] = value }
+        self.values = values
+    }
+
+    public subscript(name: String) -> String? { values[name] }
+
+    /// The value, or nil when absent or empty (SDKs omit unset fields; an empty value means "not set").
+    public func string(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// The value, or `MissingParameter` naming it.
+    public func required(_ name: String) throws(ECSError) -> String {
+        guard let value = string(name) else { throw .missingParameter(name) }
+        return value
+    }
+
+    /// An integer in `range`, or nil when absent; `InvalidParameter` when malformed or out of range.
+    public func int(_ name: String, in range: ClosedRange<Int>) throws(ECSError) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw .invalidParameter(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// A boolean (`true`/`True`/`false`/… — the Python SDKs send `str(bool)`), or nil when absent.
+    public func bool(_ name: String) throws(ECSError) -> Bool? {
+        guard let text = string(name) else { return nil }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw .invalidParameter(name, "must be true or false")
+        }
+    }
+
+    /// The values of `Name.1`, `Name.2`, … in index order, stopping at the first gap.
+    public func indexedList(_ name: String) -> [String] {
+        var result: [String] = []
+        var index = 1
+        while let value = values["\(name).\(index)"] {
+            result.append(value)
+            index += 1
+        }
+        return result
+    }
+
+    /// A comma-separated list (`ImageId=m-a,m-b`), trimmed, without empty entries; nil when absent.
+    public func commaList(_ name: String) -> [String]? {
+        guard let text = string(name) else { return nil }
+        return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// A JSON array of strings in one parameter (`InstanceIds=["i-1","i-2"]`); nil when absent.
+    public func jsonStringArray(_ name: String) throws(ECSError) -> [String]? {
+        guard let text = string(name) else { return nil }
+        guard let data = text.data(using: .utf8),
+            let array = try? JSONSerialization.jsonObject(with: data) as? [Any],
+            array.allSatisfy({ $0 is String })
+        else { throw .invalidParameter(name, "must be a JSON array of strings") }
+        return array.compactMap { $0 as? String }
+    }
+
+    /// A value that must be one of an enumeration's raw values, matched case-insensitively.
+    public func oneOf<T: RawRepresentable & CaseIterable>(
+        _ name: String, _ type: T.Type, orThrow error: ECSError
+    ) throws(ECSError) -> T? where T.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let match = T.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
+            throw error
+        }
+        return match
+    }
+
+    /// `PageNumber` (≥ 1, default 1) and `PageSize` (1…`maxSize`, default `defaultSize`).
+    public func page(defaultSize: Int = 10, maxSize: Int = 100) throws(ECSError) -> PageRequest {
+        let number = try int("PageNumber", in: 1...Int(Int32.max)) ?? 1
+        let size = try int("PageSize", in: 1...maxSize) ?? defaultSize
+        return PageRequest(number: number, size: size)
+    }
+}

@@ -1,0 +1,31 @@
+import ImageShareCore
+
+/// The body encoding a client asked for with `Format`.
+public enum ResponseFormat: Sendable {
+    case json, xml
+
+    /// JSON when `Format` is absent: V3 requests never send it and always parse JSON.
+    public init(parameter: String?) throws(ECSError) {
+        switch parameter?.lowercased() {
+        case nil, "", "json": self = .json
+        case "xml": self = .xml
+        default: throw .invalidParameter("Format", "must be JSON or XML")
+        }
+    }
+
+    /// The new SDK parses an XML error body only when the content type is exactly this string.
+    public var contentType: String {
+        switch self {
+        case .json: "application/json;charset=utf-8"
+        case .xml: "text/xml;charset=utf-8"
+        }
+    }
+
+    /// Renders `value`; XML needs the root element's name (`DescribeImagesResponse`, `Error`).
+    public func render(_ value: WireValue, root: String) -> String {
+        switch self {
+        case .json: JSONRenderer.render(value)
+        case .xml: XMLRenderer.render(value, root: root)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// An Alibaba Cloud account (aliyunUid): the owner of resources and the target of image shares.
+public struct Account: Sendable, Equatable, Codable {
+    /// A 16-digit decimal string, like a real aliyunUid.
+    public let id: String
+    public let name: String
+    public let createdAt: Date
+
+    public init(id: String, name: String, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+    }
+
+    /// Whether `value` has the shape of an account ID (16 decimal digits, no leading zero).
+    public static func isWellFormedID(_ value: String) -> Bool {
+        value.utf8.count == 16 && value.utf8.first != UInt8(ascii: "0")
+            && value.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+}

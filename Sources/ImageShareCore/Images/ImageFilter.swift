@@ -1,0 +1,75 @@
+import Foundation
+
+/// The `ImageOwnerAlias` of DescribeImages: which population of images a caller asks for.
+public enum ImageOwnerAlias: String, Sendable, CaseIterable {
+    case system
+    case own = "self"
+    case others
+    case marketplace
+}
+
+/// The result-affecting criteria of DescribeImages, already validated.
+public struct ImageFilter: Sendable {
+    public var imageIds: Set<String>?
+    /// Case-insensitive substring of the image name.
+    public var nameContains: String?
+    /// nil means `system` + `self` + `others`, as on ECS.
+    public var ownerAlias: ImageOwnerAlias?
+    public var ownerId: String?
+    public var statuses: Set<ImageStatus>
+    public var osType: OSType?
+    public var architecture: Architecture?
+    public var imageFamily: String?
+
+    public init(
+        imageIds: Set<String>? = nil, nameContains: String? = nil, ownerAlias: ImageOwnerAlias? = nil,
+        ownerId: String? = nil, statuses: Set<ImageStatus> = [.available], osType: OSType? = nil,
+        architecture: Architecture? = nil, imageFamily: String? = nil
+    ) {
+        self.imageIds = imageIds
+        self.nameContains = nameContains
+        self.ownerAlias = ownerAlias
+        self.ownerId = ownerId
+        self.statuses = statuses
+        self.osType = osType
+        self.architecture = architecture
+        self.imageFamily = imageFamily
+    }
+
+    /// Whether the public catalogue takes part in this query at all.
+    public var includesSystemImages: Bool {
+        (ownerAlias == nil || ownerAlias == .system) && ownerId == nil
+    }
+
+    /// Whether `image` meets the attribute criteria (everything except ownership, which the caller decides).
+    public func matchesAttributes(of image: Image) -> Bool {
+        if let imageIds, !imageIds.contains(image.id) { return false }
+        if !statuses.contains(image.status) { return false }
+        if let osType, image.osType != osType { return false }
+        if let architecture, image.architecture != architecture { return false }
+        if let imageFamily, image.imageFamily != imageFamily { return false }
+        if let nameContains, !nameContains.isEmpty,
+            image.name.range(of: nameContains, options: .caseInsensitive) == nil
+        {
+            return false
+        }
+        return true
+    }
+}
+
+/// A validated `PageNumber` / `PageSize` pair.
+public struct PageRequest: Sendable, Equatable {
+    public let number: Int
+    public let size: Int
+
+    public init(number: Int, size: Int) {
+        self.number = number
+        self.size = size
+    }
+
+    /// The slice of `items` this page covers.
+    public func slice<T>(_ items: [T]) -> ArraySlice<T> {
+        let start = min((number - 1) * size, items.count)
+        return items[start..<min(start + size, items.count)]
+    }
+}

@@ -1,0 +1,29 @@
+/// ECS resource IDs: a type prefix (`m-`, `i-`, `d-`, `s-`) and 20 lower-case alphanumerics.
+public enum ResourceID {
+    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A random ID with `prefix`.
+    public static func random(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let suffix = (0..<20).map { _ in alphabet.randomElement(using: &generator)! }
+        return prefix + String(decoding: suffix, as: UTF8.self)
+    }
+
+    /// A stable ID derived from `seed`, for built-in catalogue entries that must look the same on every start.
+    public static func deterministic(prefix: String, seed: String) -> String {
+        // FNV-1a, re-mixed per character so the 20 characters do not repeat a pattern.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in seed.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        var suffix: [UInt8] = []
+        for index in 0..<20 {
+            hash ^= UInt64(index) &+ 0x9e37_79b9_7f4a_7c15
+            hash &*= 0x100_0000_01b3
+            hash ^= hash >> 29
+            suffix.append(alphabet[Int(hash % UInt64(alphabet.count))])
+        }
+        return prefix + String(decoding: suffix, as: UTF8.self)
+    }
+}

@@ -1,0 +1,66 @@
+/// An ECS region: images, instances and shares live in exactly one.
+public struct Region: Sendable, Equatable {
+    public let id: String
+    /// The Chinese display name (ECS's default `AcceptLanguage` is zh-CN).
+    public let localNameZh: String
+    public let localNameEn: String
+
+    public init(id: String, localNameZh: String, localNameEn: String) {
+        self.id = id
+        self.localNameZh = localNameZh
+        self.localNameEn = localNameEn
+    }
+
+    /// The public ECS endpoint of this region, as DescribeRegions reports it.
+    public var endpoint: String { "ecs.\(id).aliyuncs.com" }
+
+    /// The display name in the requested language (`en-US`, `ja` … fall back to English; default Chinese).
+    public func localName(acceptLanguage: String?) -> String {
+        guard let language = acceptLanguage?.lowercased(), !language.isEmpty, !language.hasPrefix("zh") else {
+            return localNameZh
+        }
+        return localNameEn
+    }
+}
+
+/// The regions a server offers, in DescribeRegions order.
+public struct RegionCatalogue: Sendable {
+    public let regions: [Region]
+    private let byID: [String: Region]
+
+    public init(regions: [Region]) {
+        self.regions = regions
+        self.byID = Dictionary(regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func region(id: String) -> Region? { byID[id] }
+
+    /// The built-in list of common Alibaba Cloud regions.
+    public static let builtIn = RegionCatalogue(regions: [
+        Region(id: "cn-qingdao", localNameZh: "华北1（青岛）", localNameEn: "China (Qingdao)"),
+        Region(id: "cn-beijing", localNameZh: "华北2（北京）", localNameEn: "China (Beijing)"),
+        Region(id: "cn-zhangjiakou", localNameZh: "华北3（张家口）", localNameEn: "China (Zhangjiakou)"),
+        Region(id: "cn-hangzhou", localNameZh: "华东1（杭州）", localNameEn: "China (Hangzhou)"),
+        Region(id: "cn-shanghai", localNameZh: "华东2（上海）", localNameEn: "China (Shanghai)"),
+        Region(id: "cn-shenzhen", localNameZh: "华南1（深圳）", localNameEn: "China (Shenzhen)"),
+        Region(id: "cn-hongkong", localNameZh: "中国香港", localNameEn: "China (Hong Kong)"),
+        Region(id: "ap-southeast-1", localNameZh: "新加坡", localNameEn: "Singapore"),
+        Region(id: "ap-northeast-1", localNameZh: "日本（东京）", localNameEn: "Japan (Tokyo)"),
+        Region(id: "eu-central-1", localNameZh: "德国（法兰克福）", localNameEn: "Germany (Frankfurt)"),
+        Region(id: "us-west-1", localNameZh: "美国（硅谷）", localNameEn: "US (Silicon Valley)"),
+        Region(id: "us-east-1", localNameZh: "美国（弗吉尼亚）", localNameEn: "US (Virginia)"),
+    ])
+
+    /// The built-in regions restricted to `ids`; nil names the first unknown ID instead.
+    public static func builtIn(restrictedTo ids: [String]) -> Result<RegionCatalogue, UnknownRegion> {
+        var chosen: [Region] = []
+        for id in ids {
+            guard let region = builtIn.region(id: id) else { return .failure(UnknownRegion(id: id)) }
+            if !chosen.contains(region) { chosen.append(region) }
+        }
+        return .success(RegionCatalogue(regions: chosen))
+    }
+
+    /// A region ID that is not in the built-in catalogue.
+    public struct UnknownRegion: Error, Sendable { public let id: String }
+}

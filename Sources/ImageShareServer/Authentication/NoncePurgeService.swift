@@ -1,0 +1,25 @@
+import Foundation
+import ImageShareCore
+import Logging
+import ServiceLifecycle
+
+/// Forgets expired signature nonces once a minute, so the nonce table stays as small as the replay window.
+struct NoncePurgeService: Service {
+    let store: any CredentialStore
+    let now: @Sendable () -> Date
+    let logger: Logger
+    var interval: Duration = .seconds(60)
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await store.purgeNonces(expiredBefore: now())
+                } catch {
+                    logger.warning("purging expired nonces failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import ECSSignature
+import Foundation
+import ECSWire
+import ImageShareCore
+
+/// The account and key a verified request acts for.
+public struct Caller: Sendable, Equatable {
+    public let accountId: String
+    public let accessKeyId: String
+}
+
+/// What signature verification needs to know about one HTTP request.
+struct SignedRequest: Sendable {
+    let method: String
+    /// Decoded query-string pairs in arrival order.
+    let query: [QueryParameter]
+    /// Decoded form-body pairs (V2 signs them together with the query).
+    let form: [QueryParameter]
+    let body: [UInt8]
+    /// Every value of a lower-cased header name; `host` is the request authority.
+    let header: @Sendable (String) -> [String]
+}
+
+/// Verifies V2 and V3 signatures in the order ECS documents: parameters present → key exists and is
+/// enabled → timestamp within 15 minutes → signature → nonce not used before (claimed only after the
+/// signature verified, so a forged request cannot burn a nonce).
+struct RequestAuthenticator: Sendable {
+    let store: any CredentialStore
+    let now: @Sendable () -> Date
+    static let allowedSkew: TimeInterval = 15 * 60
+    /// Nonces are kept long enough to cover the whole window a timestamp is accepted in.
+    static let nonceRetention: TimeInterval = 2 * allowedSkew
+
+    func authenticate(_ request: SignedRequest) async throws -> Caller {
+        if let authorization = request.header("authorization").first, authorization.hasPrefix("ACS3-") {
+            return try await verifyV3(request, authorizationHeader: authorization)
+        }
+        return try await verifyV2(request)
+    }
+
+    private func verifyV2(_ request: SignedRequest) async throws -> Caller {
+        let parameters = request.query + request.form
+        func value(_ name: String) -> String? { parameters.first { $0.name == name }?.value }
+        func required(_ name: String) throws(ECSError) -> String {
+            guard let found = value(name), !found.isEmpty else { throw .missingParameter(name) }
+            return found
+        }
+        let keyID = try required("AccessKeyId")
+        let signature = try required("Signature")
+        let method = try required("SignatureMethod")
+        guard method == "HMAC-SHA1" else { throw ECSError.invalidSignatureParameter("SignatureMethod") }
+        let version = try required("SignatureVersion")
+        guard version == "1.0" else { throw ECSError.invalidSignatureParameter("SignatureVersion") }
+        let nonce = try required("SignatureNonce")
+        let timestamp = try required("Timestamp")
+
+        let key = try await enabledKey(keyID)
+        try checkTimestamp(timestamp)
+        let stringToSign = SignatureV2.stringToSign(method: request.method, parameters: parameters)
+        guard SignatureV2.isValid(signature, stringToSign: stringToSign, secret: key.secret) else {
+            throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+        }
+        try await claim(nonce, for: key)
+        return Caller(accountId: key.accountId, accessKeyId: key.id)
+    }
+
+    private func verifyV3(_ request: SignedRequest, authorizationHeader: String) async throws -> Caller {
+        guard let authorization = SignatureV3.Authorization(header: authorizationHeader) else {
+            throw ECSError.incompleteSignature("The Authorization header is malformed.")
+        }
+        guard authorization.algorithm == SignatureV3.algorithm else {
+            throw ECSError.incompleteSignature("The signature algorithm \(authorization.algorithm) is not supported.")
+        }
+        // These headers must be covered by the signature, or a captured request could be replayed with a new
+        // nonce or date, or turned into another action.
+        for name in ["host", "x-acs-action", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
+        where !authorization.signedHeaders.contains(name) {
+            throw ECSError.incompleteSignature("The header \(name) must be signed.")
+        }
+        func header(_ name: String) throws(ECSError) -> String {
+            guard let found = request.header(name).first, !found.isEmpty else { throw .missingParameter(name) }
+            return found
+        }
+        let nonce = try header("x-acs-signature-nonce")
+        let date = try header("x-acs-date")
+        let hashedPayload = try header("x-acs-content-sha256")
+
+        let key = try await enabledKey(authorization.accessKeyId)
+        try checkTimestamp(date)
+        let canonicalRequest = SignatureV3.canonicalRequest(
+            method: request.method, query: request.query, signedHeaders: authorization.signedHeaders,
+            headerValue: request.header, hashedPayload: hashedPayload)
+        let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonicalRequest)
+        guard SignatureV3.isValid(authorization.signature, stringToSign: stringToSign, secret: key.secret),
+            ConstantTime.equal(SignatureV3.hashedPayload(request.body), hashedPayload.lowercased())
+        else {
+            throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+        }
+        try await claim(nonce, for: key)
+        return Caller(accountId: key.accountId, accessKeyId: key.id)
+    }
+
+    private func enabledKey(_ id: String) async throws -> AccessKey {
+        guard let key = try await store.accessKey(id: id) else { throw ECSError.accessKeyNotFound }
+        guard key.isEnabled else { throw ECSError.accessKeyDisabled }
+        return key
+    }
+
+    private func checkTimestamp(_ text: String) throws(ECSError) {
+        guard let timestamp = ECSTimestamp.parse(text) else { throw .illegalTimestamp }
+        guard abs(timestamp.timeIntervalSince(now())) <= Self.allowedSkew else { throw .timestampExpired }
+    }
+
+    private func claim(_ nonce: String, for key: AccessKey) async throws {
+        let now = now()
+        let claimed = try await store.claimNonce(
+            nonce, accessKeyId: key.id, now: now, expiresAt: now.addingTimeInterval(Self.nonceRetention))
+        guard claimed else { throw ECSError.signatureNonceUsed }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+extension SQLiteStore: AccountStore {
+    public func createAccount(name: String, now: Date) async throws -> (Account, IssuedCredentials) {
+        let keyID = generator.accessKeyID()
+        let secret = generator.accessKeySecret()
+        let sealed = try sealer.seal(secret)
+        let account = try await write { [generator] db in
+            // A random 16-digit ID collides rarely; try again instead of failing the operator's command.
+            for _ in 0..<8 {
+                let account = Account(id: generator.accountID(), name: name, createdAt: now)
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)", arguments: [account.id]) ?? false
+                if exists { continue }
+                try db.execute(
+                    sql: "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
+                    arguments: [account.id, name, now.storeMillis])
+                try Self.insertKey(db, id: keyID, accountId: account.id, sealed: sealed, now: now)
+                return account
+            }
+            throw ECSError.internalError
+        }
+        return (account, IssuedCredentials(accountId: account.id, accessKeyId: keyID, accessKeySecret: secret))
+    }
+
+    public func accounts() async throws -> [Account] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM accounts ORDER BY created_at, id")
+                .map(Self.account(from:))
+        }
+    }
+
+    public func account(id: String) async throws -> Account? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, created_at FROM accounts WHERE id = ?", arguments: [id])
+                .map(Self.account(from:))
+        }
+    }
+
+    public func createAccessKey(accountId: String, now: Date) async throws -> IssuedCredentials? {
+        let keyID = generator.accessKeyID()
+        let secret = generator.accessKeySecret()
+        let sealed = try sealer.seal(secret)
+        let created = try await write { db in
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)", arguments: [accountId]) ?? false
+            guard exists else { return false }
+            try Self.insertKey(db, id: keyID, accountId: accountId, sealed: sealed, now: now)
+            return true
+        }
+        return created ? IssuedCredentials(accountId: accountId, accessKeyId: keyID, accessKeySecret: secret) : nil
+    }
+
+    public func accessKeys(accountId: String) async throws -> [AccessKey] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, account_id, secret_sealed, enabled, created_at FROM access_keys
+                    WHERE account_id = ? ORDER BY created_at, id
+                    """,
+                arguments: [accountId]
+            ).map(self.accessKey(from:))
+        }
+    }
+
+    public func setAccessKeyEnabled(_ enabled: Bool, accessKeyId: String, accountId: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE access_keys SET enabled = ? WHERE id = ? AND account_id = ?",
+                arguments: [enabled, accessKeyId, accountId])
+            return db.changesCount == 1
+        }
+    }
+
+    private static func insertKey(_ db: Database, id: String, accountId: String, sealed: Data, now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO access_keys (id, account_id, secret_sealed, enabled, created_at) VALUES (?, ?, ?, 1, ?)",
+            arguments: [id, accountId, sealed, now.storeMillis])
+    }
+
+    private static func account(from row: Row) -> Account {
+        Account(id: row["id"], name: row["name"], createdAt: Date(storeMillis: row["created_at"]))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+extension SQLiteStore: CredentialStore {
+    public func accessKey(id: String) async throws -> AccessKey? {
+        try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, account_id, secret_sealed, enabled, created_at FROM access_keys WHERE id = ?",
+                arguments: [id]
+            ).map(self.accessKey(from:))
+        }
+    }
+
+    public func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> Bool {
+        try await write { db in
+            // Inserts a new nonce, or revives one whose retention ended; a live one leaves 0 changed rows.
+            try db.execute(
+                sql: """
+                    INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                    WHERE signature_nonces.expires_at < ?
+                    """,
+                arguments: [accessKeyId, nonce, expiresAt.storeMillis, now.storeMillis])
+            return db.changesCount == 1
+        }
+    }
+
+    public func purgeNonces(expiredBefore date: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM signature_nonces WHERE expires_at < ?", arguments: [date.storeMillis])
+        }
+    }
+
+    func accessKey(from row: Row) throws -> AccessKey {
+        AccessKey(
+            id: row["id"], accountId: row["account_id"], secret: try sealer.open(row["secret_sealed"]),
+            isEnabled: row["enabled"], createdAt: Date(storeMillis: row["created_at"]))
+    }
+}

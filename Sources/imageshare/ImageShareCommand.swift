@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `imageshare` command tree.
+@main
+struct ImageShareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imageshare",
+        abstract: "An Alibaba Cloud ECS-compatible service for custom images and cross-account image sharing.",
+        subcommands: [ServeCommand.self, AccountsCommand.self, KeysCommand.self])
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import ImageShareCore
+
+/// `imageshare keys …`: AccessKey administration; a running server sees every change at once.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Create, list, disable and enable AccessKeys.",
+        subcommands: [Create.self, List.self, Disable.self, Enable.self])
+
+    /// The account a key command acts on.
+    struct AccountOption: ParsableArguments {
+        @Option(name: .customLong("account"), help: "The AccountId (16 digits).") var accountId: String
+
+        func validate() throws {
+            guard Account.isWellFormedID(accountId) else { throw ValidationError("--account must be a 16-digit AccountId") }
+        }
+    }
+
+    /// `keys create --account ID`.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an AccessKey to an account; prints {\"AccountId\",\"AccessKeyId\",\"AccessKeySecret\"}.")
+
+        @OptionGroup var account: AccountOption
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            guard let credentials = try await store.openStore().createAccessKey(accountId: account.accountId, now: Date())
+            else { throw ValidationError("no account \(account.accountId)") }
+            try printJSON(credentials)
+        }
+    }
+
+    /// `keys list --account ID` (secrets are never listed).
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an account's AccessKeys (without secrets).")
+
+        @OptionGroup var account: AccountOption
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let keys = try await store.openStore().accessKeys(accountId: account.accountId)
+            try printJSON(keys.map { KeySummary(accessKeyId: $0.id, status: $0.isEnabled ? "Active" : "Inactive", createdAt: $0.createdAt) })
+        }
+    }
+
+    /// `keys disable --account ID --access-key-id AK`.
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an AccessKey; requests signed with it are refused at once.")
+
+        @OptionGroup var account: AccountOption
+        @Option(help: "The AccessKeyId to disable.") var accessKeyId: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await KeysCommand.setEnabled(false, accessKeyId: accessKeyId, account: account, store: store)
+        }
+    }
+
+    /// `keys enable --account ID --access-key-id AK`.
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled AccessKey again.")
+
+        @OptionGroup var account: AccountOption
+        @Option(help: "The AccessKeyId to enable.") var accessKeyId: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await KeysCommand.setEnabled(true, accessKeyId: accessKeyId, account: account, store: store)
+        }
+    }
+
+    fileprivate static func setEnabled(_ enabled: Bool, accessKeyId: String, account: AccountOption, store: StoreOptions) async throws {
+        guard try await store.openStore().setAccessKeyEnabled(enabled, accessKeyId: accessKeyId, accountId: account.accountId)
+        else { throw ValidationError("account \(account.accountId) has no AccessKey \(accessKeyId)") }
+        try printJSON(KeySummary(accessKeyId: accessKeyId, status: enabled ? "Active" : "Inactive", createdAt: nil))
+    }
+}
+
+/// One row of `keys list`.
+struct KeySummary: Encodable {
+    let accessKeyId: String
+    let status: String
+    let createdAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case accessKeyId = "AccessKeyId", status = "Status", createdAt = "CreationTime"
+    }
+}

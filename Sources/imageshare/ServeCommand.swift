@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import ImageShareCore
+import ImageShareServer
+import ImageShareStore
+import Logging
+
+/// `imageshare serve`: runs the ECS RPC endpoint until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the ECS-compatible endpoint (RPC at /, GET /healthz).",
+        discussion: """
+            On an empty store the first account is created and its AccountId, AccessKeyId and AccessKeySecret \
+            are printed once. Stop with Ctrl-C or SIGTERM.
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @OptionGroup var store: StoreOptions
+    @Option(
+        help: "Comma-separated region IDs to offer (default: every built-in region).",
+        transform: { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+    var regions: [String]?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
+            throw ValidationError("unknown region \(unknown.id) in --regions")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "imageshare")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let sqlite = try store.openStore()
+        try await createFirstAccountIfEmpty(sqlite)
+
+        var configuration = ServerConfiguration(host: host, port: port)
+        if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {
+            configuration.regions = catalogue
+        }
+        let app = buildApplication(
+            configuration: configuration, dependencies: ServerDependencies(credentials: sqlite), logger: logger)
+        try await app.runService()
+    }
+
+    /// Prints the first account's credentials once, on stdout only (never to the log).
+    private func createFirstAccountIfEmpty(_ sqlite: SQLiteStore) async throws {
+        guard try await sqlite.accounts().isEmpty else { return }
+        let (_, credentials) = try await sqlite.createAccount(name: "default", now: Date())
+        print(
+            """
+            Created the first account. Keep the secret: it is not shown again.
+              AccountId:       \(credentials.accountId)
+              AccessKeyId:     \(credentials.accessKeyId)
+              AccessKeySecret: \(credentials.accessKeySecret)
+            """)
+        fflush(nil)
+    }
+}

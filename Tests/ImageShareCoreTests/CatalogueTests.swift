@@ -1,0 +1,100 @@
+import Foundation
+import ImageShareCore
+import Testing
+
+@Suite("regions and the public image catalogue")
+struct CatalogueTests {
+    @Test("the built-in regions include the ones the SDK examples use")
+    func regions() {
+        for id in ["cn-hangzhou", "cn-shanghai", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "us-west-1"] {
+            #expect(RegionCatalogue.builtIn.region(id: id) != nil, "missing \(id)")
+        }
+        #expect(RegionCatalogue.builtIn.region(id: "mars-1") == nil)
+        let hangzhou = RegionCatalogue.builtIn.region(id: "cn-hangzhou")!
+        #expect(hangzhou.localName(acceptLanguage: nil) == "华东1（杭州）")
+        #expect(hangzhou.localName(acceptLanguage: "en-US") == "China (Hangzhou)")
+        #expect(hangzhou.endpoint == "ecs.cn-hangzhou.aliyuncs.com")
+    }
+
+    @Test("restricting regions keeps order and names unknown IDs")
+    func restrictRegions() throws {
+        let chosen = try RegionCatalogue.builtIn(restrictedTo: ["us-west-1", "cn-hangzhou"]).get()
+        #expect(chosen.regions.map(\.id) == ["us-west-1", "cn-hangzhou"])
+        guard case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: ["cn-hangzhou", "nowhere"]) else {
+            Issue.record("an unknown region was accepted")
+            return
+        }
+        #expect(unknown.id == "nowhere")
+    }
+
+    @Test("every region has the same public images, with stable snapshot IDs per region")
+    func publicImages() throws {
+        let catalogue = PublicImageCatalogue(regions: .builtIn)
+        let hangzhou = catalogue.images(in: "cn-hangzhou")
+        let shanghai = catalogue.images(in: "cn-shanghai")
+        #expect(hangzhou.count >= 10)
+        #expect(hangzhou.map(\.id) == shanghai.map(\.id))
+        #expect(Set(hangzhou.map(\.id)).count == hangzhou.count)
+        #expect(hangzhou.allSatisfy { $0.ownership == .system && $0.status == .available && $0.regionId == "cn-hangzhou" })
+        let again = PublicImageCatalogue(regions: .builtIn).images(in: "cn-hangzhou")
+        #expect(hangzhou.map(\.diskDeviceMappings) == again.map(\.diskDeviceMappings))
+        #expect(hangzhou[0].diskDeviceMappings[0].snapshotId != shanghai[0].diskDeviceMappings[0].snapshotId)
+        #expect(catalogue.image(id: hangzhou[0].id, in: "cn-hangzhou") == hangzhou[0])
+        #expect(catalogue.images(in: "nowhere").isEmpty)
+    }
+}
+
+@Suite("image filters and paging")
+struct ImageFilterTests {
+    let images = PublicImageCatalogue(regions: .builtIn).images(in: "cn-hangzhou")
+
+    @Test("attribute criteria narrow the catalogue")
+    func attributes() {
+        #expect(images.filter(ImageFilter(osType: .windows).matchesAttributes(of:)).count == 2)
+        #expect(images.filter(ImageFilter(architecture: .arm64).matchesAttributes(of:)).count == 2)
+        #expect(images.filter(ImageFilter(nameContains: "UBUNTU_22").matchesAttributes(of:)).count == 2)
+        #expect(images.filter(ImageFilter(statuses: [.creating]).matchesAttributes(of:)).isEmpty)
+        let two = Set(images.prefix(2).map(\.id))
+        #expect(Set(images.filter(ImageFilter(imageIds: two).matchesAttributes(of:)).map(\.id)) == two)
+    }
+
+    @Test("system images take part unless another owner population is asked for")
+    func ownerAlias() {
+        #expect(ImageFilter().includesSystemImages)
+        #expect(ImageFilter(ownerAlias: .system).includesSystemImages)
+        #expect(!ImageFilter(ownerAlias: .own).includesSystemImages)
+        #expect(!ImageFilter(ownerAlias: .others).includesSystemImages)
+        #expect(!ImageFilter(ownerId: "1234567890123456").includesSystemImages)
+    }
+
+    @Test("pages slice without running past the end")
+    func paging() {
+        let items = Array(1...12)
+        #expect(Array(PageRequest(number: 1, size: 5).slice(items)) == [1, 2, 3, 4, 5])
+        #expect(Array(PageRequest(number: 3, size: 5).slice(items)) == [11, 12])
+        #expect(PageRequest(number: 4, size: 5).slice(items).isEmpty)
+    }
+}
+
+@Suite("identifiers")
+struct IdentifierTests {
+    @Test("generated account IDs are 16 digits without a leading zero")
+    func accountIDs() {
+        let generator = CredentialGenerator()
+        for _ in 0..<200 { #expect(Account.isWellFormedID(generator.accountID())) }
+        #expect(!Account.isWellFormedID("0123456789012345"))
+        #expect(!Account.isWellFormedID("123456789012345"))
+        #expect(!Account.isWellFormedID("12345678901234a6"))
+        #expect(generator.accessKeyID().hasPrefix("LTAI"))
+        #expect(generator.accessKeySecret().count == 30)
+    }
+
+    @Test("resource IDs keep ECS prefixes and 20 lower-case alphanumerics")
+    func resourceIDs() {
+        let id = ResourceID.random(prefix: "m-")
+        #expect(id.hasPrefix("m-") && id.count == 22)
+        #expect(id.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber })
+        #expect(ResourceID.deterministic(prefix: "s-", seed: "a") == ResourceID.deterministic(prefix: "s-", seed: "a"))
+        #expect(ResourceID.deterministic(prefix: "s-", seed: "a") != ResourceID.deterministic(prefix: "s-", seed: "b"))
+    }
+}

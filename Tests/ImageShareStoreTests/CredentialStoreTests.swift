@@ -1,0 +1,86 @@
+import Foundation
+import ImageShareCore
+import ImageShareStore
+import Testing
+
+@Suite("SQLite store: accounts, keys and nonces")
+struct CredentialStoreTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test("a new account has one enabled key whose secret round-trips")
+    func createAccount() async throws {
+        let store = try SQLiteStore.inMemory()
+        let (account, credentials) = try await store.createAccount(name: "alice", now: now)
+        #expect(Account.isWellFormedID(account.id))
+        #expect(credentials.accountId == account.id)
+        let key = try #require(try await store.accessKey(id: credentials.accessKeyId))
+        #expect(key.secret == credentials.accessKeySecret)
+        #expect(key.isEnabled)
+        #expect(key.accountId == account.id)
+        #expect(try await store.accounts().map(\.id) == [account.id])
+        #expect(try await store.account(id: account.id)?.name == "alice")
+        #expect(try await store.accessKey(id: "LTAInothing") == nil)
+    }
+
+    @Test("keys can be added, disabled and enabled, only through their own account")
+    func keyLifecycle() async throws {
+        let store = try SQLiteStore.inMemory()
+        let (alice, _) = try await store.createAccount(name: "alice", now: now)
+        let (bob, _) = try await store.createAccount(name: "bob", now: now)
+        let second = try #require(try await store.createAccessKey(accountId: alice.id, now: now))
+        #expect(try await store.accessKeys(accountId: alice.id).count == 2)
+        #expect(try await store.createAccessKey(accountId: "1111111111111111", now: now) == nil)
+
+        #expect(try await !store.setAccessKeyEnabled(false, accessKeyId: second.accessKeyId, accountId: bob.id))
+        #expect(try await store.accessKey(id: second.accessKeyId)?.isEnabled == true)
+        #expect(try await store.setAccessKeyEnabled(false, accessKeyId: second.accessKeyId, accountId: alice.id))
+        #expect(try await store.accessKey(id: second.accessKeyId)?.isEnabled == false)
+        #expect(try await store.setAccessKeyEnabled(true, accessKeyId: second.accessKeyId, accountId: alice.id))
+        #expect(try await store.accessKey(id: second.accessKeyId)?.isEnabled == true)
+    }
+
+    @Test("a nonce is claimed once per key until its retention ends")
+    func nonces() async throws {
+        let store = try SQLiteStore.inMemory()
+        let later = now.addingTimeInterval(1800)
+        #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: now, expiresAt: later))
+        #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: now.addingTimeInterval(60), expiresAt: later))
+        #expect(try await store.claimNonce("n1", accessKeyId: "k2", now: now, expiresAt: later))
+        // After retention the same nonce may be used again (its timestamp would be refused anyway).
+        #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(1), expiresAt: later.addingTimeInterval(1800)))
+        #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(2), expiresAt: later.addingTimeInterval(1800)))
+    }
+
+    @Test("purging forgets only expired nonces")
+    func purge() async throws {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10))
+        _ = try await store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000))
+        try await store.purgeNonces(expiredBefore: now.addingTimeInterval(100))
+        // "old" was forgotten, so it is claimable even with a retention check that would otherwise refuse it.
+        #expect(try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10)))
+        #expect(try await !store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000)))
+    }
+
+    @Test("on disk: secrets are encrypted, the key file is 0600, and data survives reopening")
+    func onDisk() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let credentials: IssuedCredentials
+        do {
+            let store = try SQLiteStore(directory: directory)
+            credentials = try await store.createAccount(name: "alice", now: now).1
+            _ = try await store.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900))
+        }
+        let keyFile = directory.appendingPathComponent(SQLiteStore.keyFileName).path
+        let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let bytes = try Data(contentsOf: directory.appendingPathComponent(name))
+            #expect(bytes.range(of: Data(credentials.accessKeySecret.utf8)) == nil, "secret in plain text in \(name)")
+        }
+        let reopened = try SQLiteStore(directory: directory)
+        #expect(try await reopened.accessKey(id: credentials.accessKeyId)?.secret == credentials.accessKeySecret)
+        #expect(try await !reopened.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900)))
+    }
+}
