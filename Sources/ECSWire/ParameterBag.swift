@@ -92,3 +92,19 @@ public struct ParameterBag: Sendable {
         return PageRequest(number: number, size: size)
     }
 }
+
+extension ParameterBag {
+    /// Parameters that belong to the transport (signature, format, version), not to the call itself.
+    private static let protocolParameters: Set<String> = [
+        "AccessKeyId", "Action", "Version", "Format", "Signature", "SignatureMethod", "SignatureNonce", "SignatureType",
+        "SignatureVersion", "Timestamp", "SecurityToken", "DryRun", "ClientToken",
+    ]
+
+    /// The business parameters in a stable form: two requests with equal fingerprints ask for the same thing.
+    public var businessFingerprint: String {
+        values.filter { !Self.protocolParameters.contains($0.key) && !$0.value.isEmpty }
+            .sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value)" }
+            .joined(separator: "\n")
+    }
+}

@@ -8,15 +8,21 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var regions: RegionCatalogue
+    /// How long CreateImage and CopyImage results stay `Creating` (0: `Available` at once).
+    public var imageBuildSeconds: Double
+    /// Custom images an account may own per region (`QuotaExceed.Image` beyond).
+    public var customImageQuota: Int
     public var now: @Sendable () -> Date
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, regions: RegionCatalogue = .builtIn,
-        now: @escaping @Sendable () -> Date = Date.init
+        host: String = "127.0.0.1", port: Int = 8080, regions: RegionCatalogue = .builtIn, imageBuildSeconds: Double = 0,
+        customImageQuota: Int = 100, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.host = host
         self.port = port
         self.regions = regions
+        self.imageBuildSeconds = imageBuildSeconds
+        self.customImageQuota = customImageQuota
         self.now = now
     }
 }
@@ -24,9 +30,18 @@ public struct ServerConfiguration: Sendable {
 /// The stores the server reads and writes.
 public struct ServerDependencies: Sendable {
     public let credentials: any CredentialStore
+    public let images: any ImageStore
+    public let instances: any InstanceStore
 
-    public init(credentials: any CredentialStore) {
+    public init(credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore) {
         self.credentials = credentials
+        self.images = images
+        self.instances = instances
+    }
+
+    /// One store that implements every port (SQLite does).
+    public init(store: some CredentialStore & ImageStore & InstanceStore) {
+        self.init(credentials: store, images: store, instances: store)
     }
 }
 
@@ -38,7 +53,7 @@ public func buildApplication(
     router.get("/healthz") { _, _ in "ok" }
     RPCController(
         authenticator: RequestAuthenticator(store: dependencies.credentials, now: configuration.now),
-        actions: makeActionRegistry(configuration: configuration),
+        actions: makeActionRegistry(configuration: configuration, dependencies: dependencies),
         now: configuration.now
     ).addRoutes(to: router)
 
@@ -51,10 +66,15 @@ public func buildApplication(
 }
 
 /// Every action the endpoint offers.
-func makeActionRegistry(configuration: ServerConfiguration) -> ActionRegistry {
+func makeActionRegistry(configuration: ServerConfiguration, dependencies: ServerDependencies) -> ActionRegistry {
     var registry = ActionRegistry()
+    let catalogue = ImageCatalogue(
+        regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions),
+        store: dependencies.images)
     RegionActions(regions: configuration.regions).register(in: &registry)
-    ImageActions(regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions))
-        .register(in: &registry)
+    ImageActions(catalogue: catalogue, store: dependencies.images, configuration: configuration).register(in: &registry)
+    SharingActions(catalogue: catalogue, store: dependencies.images).register(in: &registry)
+    InstanceActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
+    DiskActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
     return registry
 }

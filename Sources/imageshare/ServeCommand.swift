@@ -10,7 +10,7 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the ECS-compatible endpoint (RPC at /, GET /healthz).",
+        abstract: "Run the ECS-compatible endpoint (RPC at /, GET /healthz) on the store in --data-dir.",
         discussion: """
             On an empty store the first account is created and its AccountId, AccessKeyId and AccessKeySecret \
             are printed once. Stop with Ctrl-C or SIGTERM.
@@ -23,11 +23,19 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Comma-separated region IDs to offer (default: every built-in region).",
         transform: { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
     var regions: [String]?
+    @Option(help: "Seconds CreateImage and CopyImage results stay Creating before they are Available (0: at once).")
+    var imageBuildSeconds: Double = 0
+    @Option(help: "Custom images one account may own per region (QuotaExceed.Image beyond).")
+    var customImageQuota: Int = 100
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard imageBuildSeconds >= 0, imageBuildSeconds <= 86_400 else {
+            throw ValidationError("--image-build-seconds must be between 0 and 86400")
+        }
+        guard customImageQuota >= 0 else { throw ValidationError("--custom-image-quota must not be negative") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
             throw ValidationError("unknown region \(unknown.id) in --regions")
@@ -40,12 +48,13 @@ struct ServeCommand: AsyncParsableCommand {
         let sqlite = try store.openStore()
         try await createFirstAccountIfEmpty(sqlite)
 
-        var configuration = ServerConfiguration(host: host, port: port)
+        var configuration = ServerConfiguration(
+            host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota)
         if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {
             configuration.regions = catalogue
         }
         let app = buildApplication(
-            configuration: configuration, dependencies: ServerDependencies(credentials: sqlite), logger: logger)
+            configuration: configuration, dependencies: ServerDependencies(store: sqlite), logger: logger)
         try await app.runService()
     }
 

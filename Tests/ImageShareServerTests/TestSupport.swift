@@ -25,7 +25,7 @@ struct TestServer {
         logger.logLevel = .critical
         app = buildApplication(
             configuration: ServerConfiguration(now: { TestServer.now }),
-            dependencies: ServerDependencies(credentials: store), logger: logger)
+            dependencies: ServerDependencies(store: store), logger: logger)
     }
 
     var signer: TestSigner { TestSigner(keyId: credentials.accessKeyId, secret: credentials.accessKeySecret) }

@@ -44,6 +44,17 @@ public struct DiskDeviceMapping: Sendable, Equatable {
     }
 }
 
+/// A resource tag (`Tag.N.Key` / `Tag.N.Value`).
+public struct ResourceTag: Sendable, Equatable, Hashable {
+    public let key: String
+    public let value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
 /// An ECS image in one region: a public catalogue entry or an account's custom image.
 public struct Image: Sendable, Equatable {
     public let id: String
@@ -51,7 +62,20 @@ public struct Image: Sendable, Equatable {
     public let ownership: ImageOwnership
     public var name: String
     public var description: String
+    /// The status as of the moment the image was read (a `Creating` image becomes `Available` by time alone).
     public var status: ImageStatus
+    /// Creation or copy progress, 0…100.
+    public var progress: Int = 100
+    /// Published to every account of the region as a community image.
+    public var isPublic: Bool = false
+    /// How many accounts the owner shares it with.
+    public var shareCount: Int = 0
+    /// Whether a system disk made from it still exists (`Usage` = `instance`).
+    public var inUse: Bool = false
+    /// For a copy: the image it was copied from.
+    public var copiedFrom: String? = nil
+    public var bootMode: String = "BIOS"
+    public var tags: [ResourceTag] = []
     public let osType: OSType
     public let osName: String
     public let osNameEn: String

@@ -20,6 +20,15 @@ public struct ImageFilter: Sendable {
     public var osType: OSType?
     public var architecture: Architecture?
     public var imageFamily: String?
+    /// Every tag must be present; a nil value matches any value of the key.
+    public var tags: [(key: String, value: String?)] = []
+    /// `Filter.N` CreationStartTime / CreationEndTime.
+    public var createdFrom: Date?
+    public var createdUntil: Date?
+    /// `Usage`: true = used by an instance, false = unused.
+    public var inUse: Bool?
+    /// `IsPublic=true` asks for community images only.
+    public var communityOnly: Bool = false
 
     public init(
         imageIds: Set<String>? = nil, nameContains: String? = nil, ownerAlias: ImageOwnerAlias? = nil,
@@ -38,7 +47,18 @@ public struct ImageFilter: Sendable {
 
     /// Whether the public catalogue takes part in this query at all.
     public var includesSystemImages: Bool {
-        (ownerAlias == nil || ownerAlias == .system) && ownerId == nil
+        (ownerAlias == nil || ownerAlias == .system) && ownerId == nil && !communityOnly
+    }
+
+    /// Which custom images take part, or nil for none (`system` and `marketplace`).
+    public var customScope: CustomImageScope? {
+        if communityOnly { return ownerAlias == nil || ownerAlias == .others ? .community : nil }
+        switch ownerAlias {
+        case nil: return .ownAndShared
+        case .own: return .own
+        case .others: return .sharedWithViewer
+        case .system, .marketplace: return nil
+        }
     }
 
     /// Whether `image` meets the attribute criteria (everything except ownership, which the caller decides).
@@ -48,6 +68,12 @@ public struct ImageFilter: Sendable {
         if let osType, image.osType != osType { return false }
         if let architecture, image.architecture != architecture { return false }
         if let imageFamily, image.imageFamily != imageFamily { return false }
+        if let createdFrom, image.creationTime < createdFrom { return false }
+        if let createdUntil, image.creationTime > createdUntil { return false }
+        if let inUse, image.inUse != inUse { return false }
+        for tag in tags where !image.tags.contains(where: { $0.key == tag.key && (tag.value == nil || $0.value == tag.value) }) {
+            return false
+        }
         if let nameContains, !nameContains.isEmpty,
             image.name.range(of: nameContains, options: .caseInsensitive) == nil
         {

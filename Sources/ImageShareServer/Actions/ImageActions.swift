@@ -2,35 +2,136 @@ import ECSWire
 import Foundation
 import ImageShareCore
 
-/// The image calls: DescribeImages.
+/// The image calls: DescribeImages, CreateImage, CopyImage, CancelCopyImage, DeleteImage, ModifyImageAttribute.
 struct ImageActions: Sendable {
-    let regions: RegionCatalogue
-    let publicImages: PublicImageCatalogue
+    let catalogue: ImageCatalogue
+    let store: any ImageStore
+    let configuration: ServerConfiguration
 
     func register(in registry: inout ActionRegistry) {
         registry.register("DescribeImages", describeImages)
+        registry.register("CreateImage", createImage)
+        registry.register("CopyImage", copyImage)
+        registry.register("CancelCopyImage", cancelCopyImage)
+        registry.register("DeleteImage", deleteImage)
+        registry.register("ModifyImageAttribute", modifyImageAttribute)
     }
 
+    /// Custom images (newest first) come before public images (newest first); paging spans both.
     @Sendable func describeImages(_ request: ActionRequest) async throws -> [(String, WireValue)] {
         let parameters = request.parameters
-        let region = try parameters.region(in: regions)
+        let region = try parameters.region(in: catalogue.regions)
         let filter = try parameters.imageFilter()
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
-        if try parameters.bool("DryRun") == true { throw ECSError.dryRunOperation }
+        try parameters.checkDryRun()
 
-        var matches: [Image] = []
-        if filter.includesSystemImages {
-            matches = publicImages.images(in: region.id).filter(filter.matchesAttributes(of:))
+        let offset = (page.number - 1) * page.size
+        var custom: [Image] = []
+        var customTotal = 0
+        if let scope = filter.customScope {
+            (custom, customTotal) = try await store.customImages(
+                in: region.id, scope: scope, viewer: request.caller.accountId, filter: filter, offset: offset,
+                limit: page.size, now: request.now)
         }
-        matches.sort { ($0.creationTime, $0.id) > ($1.creationTime, $1.id) }
-        let items = page.slice(matches).map { ImagePresenter.value(of: $0, viewer: request.caller.accountId) }
+        let system = filter.includesSystemImages
+            ? catalogue.publicImages.images(in: region.id).filter(filter.matchesAttributes(of:))
+                .sorted { ($0.creationTime, $0.id) > ($1.creationTime, $1.id) }
+            : []
+        var items = custom
+        if items.count < page.size {
+            let start = max(0, offset - customTotal)
+            items += system.dropFirst(start).prefix(page.size - items.count)
+        }
         return [
             ("RegionId", .string(region.id)),
-            ("TotalCount", .int(matches.count)),
+            ("TotalCount", .int(customTotal + system.count)),
             ("PageNumber", .int(page.number)),
             ("PageSize", .int(page.size)),
-            ("Images", .collection("Image", items)),
+            ("Images", .collection("Image", items.map { ImagePresenter.value(of: $0, viewer: request.caller.accountId) })),
         ]
+    }
+
+    @Sendable func createImage(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let source = try parameters.imageSource()
+        let image = NewImage(
+            regionId: region.id, ownerId: request.caller.accountId, name: try parameters.imageName("ImageName"),
+            description: try parameters.imageDescription("Description") ?? "", family: parameters.string("ImageFamily") ?? "",
+            version: parameters.string("ImageVersion") ?? "", bootMode: try parameters.bootMode() ?? "BIOS",
+            architecture: try parameters.oneOf("Architecture", Architecture.self, orThrow: .invalidParameter("Architecture")),
+            platform: parameters.string("Platform"), tags: try parameters.resourceTags(), source: source,
+            readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
+        let key = try parameters.idempotencyKey(for: request)
+        try parameters.checkDryRun()
+        let id = try await store.createImage(image, quota: configuration.customImageQuota, idempotency: key, now: request.now)
+        return [("ImageId", .string(id))]
+    }
+
+    @Sendable func copyImage(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        let destination = parameters.string("DestinationRegionId") ?? region.id
+        guard catalogue.regions.region(id: destination) != nil else { throw ECSError.destinationRegionNotFound }
+        let copy = ImageCopyRequest(
+            sourceImageId: imageId, sourceRegionId: region.id, callerId: request.caller.accountId,
+            destinationRegionId: destination, name: try parameters.imageName("DestinationImageName"),
+            description: try parameters.imageDescription("DestinationDescription"), tags: try parameters.resourceTags(),
+            readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
+        let key = try parameters.idempotencyKey(for: request)
+        if try parameters.bool("DryRun") == true {
+            // Public images cannot be copied; others must be visible to the caller.
+            guard catalogue.publicImages.image(id: imageId, in: region.id) == nil,
+                try await catalogue.visibleImage(id: imageId, in: region.id, viewer: request.caller.accountId, now: request.now) != nil
+            else { throw ECSError.imageNotFound }
+            throw ECSError.dryRunOperation
+        }
+        let id = try await store.copyImage(copy, quota: configuration.customImageQuota, idempotency: key, now: request.now)
+        return [("ImageId", .string(id))]
+    }
+
+    @Sendable func cancelCopyImage(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        try await store.cancelCopy(imageId: imageId, regionId: region.id, callerId: request.caller.accountId, now: request.now)
+        return []
+    }
+
+    @Sendable func deleteImage(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        let force = try parameters.bool("Force") ?? false
+        if try parameters.bool("DryRun") == true {
+            let image = try await store.customImage(id: imageId, in: region.id, now: request.now)
+            _ = try ImageRules.requireOwned(image, by: request.caller.accountId)
+            throw ECSError.dryRunOperation
+        }
+        try await store.deleteImage(
+            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, force: force, now: request.now)
+        return []
+    }
+
+    @Sendable func modifyImageAttribute(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        var changes = ImageAttributeChanges()
+        changes.name = try parameters.imageName("ImageName")
+        changes.description = try parameters.imageDescription("Description")
+        changes.family = parameters.string("ImageFamily")
+        changes.bootMode = try parameters.bootMode()
+        changes.status = try parameters.oneOf("Status", ImageStatus.self, orThrow: .invalidParameter("Status"))
+        if try parameters.bool("DryRun") == true {
+            _ = try ImageRules.requireOwned(
+                try await store.customImage(id: imageId, in: region.id, now: request.now), by: request.caller.accountId)
+            throw ECSError.dryRunOperation
+        }
+        try await store.modifyImageAttributes(
+            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, changes: changes, now: request.now)
+        return []
     }
 }
 
@@ -45,7 +146,7 @@ extension ParameterBag {
         filter.nameContains = string("ImageName")
         filter.ownerAlias = try oneOf("ImageOwnerAlias", ImageOwnerAlias.self, orThrow: .invalidImageOwnerAlias)
         if let owner = string("ImageOwnerId") {
-            guard Int64(owner) != nil else { throw .invalidParameter("ImageOwnerId", "must be an account ID") }
+            guard UInt64(owner) != nil else { throw .invalidParameter("ImageOwnerId", "must be an account ID") }
             filter.ownerId = owner
         }
         filter.osType = try oneOf("OSType", OSType.self, orThrow: .invalidOSType)
@@ -53,6 +154,30 @@ extension ParameterBag {
         filter.imageFamily = string("ImageFamily")
         if let statuses = commaList("Status") {
             filter.statuses = try Self.imageStatuses(statuses)
+        }
+        if let usage = string("Usage") {
+            switch usage.lowercased() {
+            case "instance": filter.inUse = true
+            case "none": filter.inUse = false
+            default: throw .invalidUsage
+            }
+        }
+        if let actionType = string("ActionType"), !["createecs", "changeos"].contains(actionType.lowercased()) {
+            throw .invalidActionType
+        }
+        filter.communityOnly = try bool("IsPublic") ?? false
+        filter.tags = try tags(valuesOptional: true)
+        for index in 1...2 {
+            guard let key = string("Filter.\(index).Key") else { continue }
+            let value = try required("Filter.\(index).Value")
+            // Documented as yyyy-MM-ddTHH:mmZ; seconds are accepted too.
+            let full = value.count == 17 && value.hasSuffix("Z") ? String(value.dropLast()) + ":00Z" : value
+            guard let date = ECSTimestamp.parse(full) else { throw .invalidFilterValue }
+            switch key {
+            case "CreationStartTime": filter.createdFrom = date
+            case "CreationEndTime": filter.createdUntil = date
+            default: throw .invalidFilterKey
+            }
         }
         return filter
     }
@@ -67,5 +192,47 @@ extension ParameterBag {
             statuses.insert(status)
         }
         return statuses
+    }
+
+    /// CreateImage's source: `InstanceId` > `DiskDeviceMapping.N.*` > `SnapshotId`.
+    func imageSource() throws(ECSError) -> ImageSource {
+        if let instanceId = string("InstanceId") { return .instance(instanceId) }
+        var mappings: [ImageDiskRequest] = []
+        var index = 1
+        while index <= 17 {
+            let prefix = "DiskDeviceMapping.\(index)."
+            let snapshot = string(prefix + "SnapshotId")
+            let size = try int(prefix + "Size", in: 1...32_768)
+            let device = string(prefix + "Device")
+            let type = string(prefix + "DiskType")
+            if snapshot == nil, size == nil, device == nil, type == nil { break }
+            let diskType = type?.lowercased() ?? (device == nil || device == "/dev/xvda" ? "system" : "data")
+            guard diskType == "system" || diskType == "data" else { throw .invalidParameter(prefix + "DiskType") }
+            mappings.append(ImageDiskRequest(device: device, type: diskType, snapshotId: snapshot, sizeGiB: size))
+            index += 1
+        }
+        if !mappings.isEmpty { return .mappings(mappings) }
+        if let snapshotId = string("SnapshotId") { return .snapshot(snapshotId) }
+        throw .missingImageSource
+    }
+
+    func imageName(_ name: String) throws(ECSError) -> String? {
+        guard let value = string(name) else { return nil }
+        guard NameRules.isValidImageName(value) else { throw .imageNameMalformed }
+        return value
+    }
+
+    func imageDescription(_ name: String) throws(ECSError) -> String? {
+        guard let value = string(name) else { return nil }
+        guard NameRules.isValidDescription(value) else { throw .descriptionMalformed }
+        return value
+    }
+
+    func bootMode() throws(ECSError) -> String? {
+        guard let value = string("BootMode") else { return nil }
+        guard let mode = ["BIOS", "UEFI", "UEFI-Preferred"].first(where: { $0.lowercased() == value.lowercased() }) else {
+            throw .invalidParameter("BootMode", "must be BIOS, UEFI or UEFI-Preferred")
+        }
+        return mode
     }
 }

@@ -24,7 +24,7 @@ enum ImagePresenter {
                 ("Format", .string("")),
                 ("ImportOSSBucket", .string("")),
                 ("ImportOSSObject", .string("")),
-                ("Progress", .string(image.status == .available ? "100%" : "0%")),
+                ("Progress", .string("\(image.progress)%")),
                 ("RemainTime", .int(0)),
                 ("Encrypted", .bool(false)),
             ])
@@ -35,17 +35,18 @@ enum ImagePresenter {
             ("Description", .string(image.description)),
             ("ImageOwnerAlias", .string(alias)),
             ("ImageOwnerId", .int(ownerId)),
-            ("IsSelfShared", .string("False")),
-            ("IsPublic", .bool(image.ownership == .system)),
+            // A string on the wire; only the owner learns whether it is shared.
+            ("IsSelfShared", .string(alias == "self" && image.shareCount > 0 ? "True" : "False")),
+            ("IsPublic", .bool(image.ownership == .system || image.isPublic)),
             ("Status", .string(image.status.rawValue)),
-            ("Progress", .string(image.status == .available ? "100%" : "0%")),
+            ("Progress", .string("\(image.progress)%")),
             ("Size", .int(image.sizeGiB)),
             ("OSType", .string(image.osType.rawValue)),
             ("OSName", .string(image.osName)),
             ("OSNameEn", .string(image.osNameEn)),
             ("Platform", .string(image.platform)),
             ("Architecture", .string(image.architecture.rawValue)),
-            ("Usage", .string("none")),
+            ("Usage", .string(image.inUse ? "instance" : "none")),
             ("CreationTime", .string(ECSTimestamp.format(image.creationTime))),
             ("IsCopied", .bool(image.isCopied)),
             ("IsSubscribed", .bool(false)),
@@ -55,13 +56,20 @@ enum ImagePresenter {
             ("ImageVersion", .string(image.imageVersion)),
             ("ProductCode", .string("")),
             ("ResourceGroupId", .string("")),
-            ("BootMode", .string("BIOS")),
+            ("BootMode", .string(image.bootMode)),
             ("LicenseType", .string("")),
             ("SupplierName", .string("")),
             ("LoginAsNonRootSupported", .bool(false)),
             ("DiskDeviceMappings", .collection("DiskDeviceMapping", mappings)),
-            ("Tags", .collection("Tag", [])),
+            ("Tags", .collection("Tag", image.tags.map(TagPresenter.value))),
             ("Features", .object([("NvmeSupport", .string("supported")), ("ImdsSupport", .string("v1"))])),
         ])
+    }
+}
+
+/// Renders a tag as `{"TagKey","TagValue"}`.
+enum TagPresenter {
+    static func value(_ tag: ResourceTag) -> WireValue {
+        .object([("TagKey", .string(tag.key)), ("TagValue", .string(tag.value))])
     }
 }

@@ -1,0 +1,90 @@
+import Foundation
+
+/// An ECS instance type from the built-in catalogue.
+public struct InstanceType: Sendable, Equatable {
+    public let id: String
+    public let cpu: Int
+    public let memoryMiB: Int
+
+    public init(id: String, cpu: Int, memoryMiB: Int) {
+        self.id = id
+        self.cpu = cpu
+        self.memoryMiB = memoryMiB
+    }
+
+    /// The built-in catalogue.
+    public static let catalogue: [String: InstanceType] = Dictionary(
+        uniqueKeysWithValues: [
+            InstanceType(id: "ecs.t6-c1m1.large", cpu: 2, memoryMiB: 2_048),
+            InstanceType(id: "ecs.t6-c1m2.large", cpu: 2, memoryMiB: 4_096),
+            InstanceType(id: "ecs.g7.large", cpu: 2, memoryMiB: 8_192),
+            InstanceType(id: "ecs.g7.xlarge", cpu: 4, memoryMiB: 16_384),
+            InstanceType(id: "ecs.g7.2xlarge", cpu: 8, memoryMiB: 32_768),
+            InstanceType(id: "ecs.c7.large", cpu: 2, memoryMiB: 4_096),
+            InstanceType(id: "ecs.c7.xlarge", cpu: 4, memoryMiB: 8_192),
+            InstanceType(id: "ecs.r7.large", cpu: 2, memoryMiB: 16_384),
+            InstanceType(id: "ecs.g8y.large", cpu: 2, memoryMiB: 8_192),
+        ].map { ($0.id, $0) })
+}
+
+/// An instance's lifecycle state, with ECS's wire spelling.
+public enum InstanceStatus: String, Sendable, CaseIterable {
+    case pending = "Pending"
+    case running = "Running"
+    case starting = "Starting"
+    case stopping = "Stopping"
+    case stopped = "Stopped"
+}
+
+/// An ECS instance.
+public struct Instance: Sendable, Equatable {
+    public let id: String
+    public let regionId: String
+    public let zoneId: String
+    public let ownerId: String
+    public var name: String
+    public var description: String
+    public var hostName: String
+    public let instanceType: InstanceType
+    /// The image of its current system disk.
+    public var imageId: String
+    public var status: InstanceStatus
+    public let creationTime: Date
+    public var startTime: Date?
+    public let securityGroupIds: [String]
+    public let vSwitchId: String
+    public let vpcId: String
+    public let privateIp: String
+    public let chargeType: String
+    public var osType: String
+    public var osName: String
+    public var tags: [ResourceTag]
+
+    public init(
+        id: String, regionId: String, zoneId: String, ownerId: String, name: String, description: String,
+        hostName: String, instanceType: InstanceType, imageId: String, status: InstanceStatus,
+        creationTime: Date, startTime: Date?, securityGroupIds: [String], vSwitchId: String, vpcId: String,
+        privateIp: String, chargeType: String, osType: String, osName: String, tags: [ResourceTag]
+    ) {
+        self.id = id
+        self.regionId = regionId
+        self.zoneId = zoneId
+        self.ownerId = ownerId
+        self.name = name
+        self.description = description
+        self.hostName = hostName
+        self.instanceType = instanceType
+        self.imageId = imageId
+        self.status = status
+        self.creationTime = creationTime
+        self.startTime = startTime
+        self.securityGroupIds = securityGroupIds
+        self.vSwitchId = vSwitchId
+        self.vpcId = vpcId
+        self.privateIp = privateIp
+        self.chargeType = chargeType
+        self.osType = osType
+        self.osName = osName
+        self.tags = tags
+    }
+}

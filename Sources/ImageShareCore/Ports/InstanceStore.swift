@@ -1,0 +1,161 @@
+import Foundation
+
+/// The image a launch or a system-disk replacement uses, already resolved by the caller.
+public struct LaunchImage: Sendable, Equatable {
+    public let id: String
+    public let os: OSProfile
+    public let sizeGiB: Int
+    /// nil for public images; for custom images the store re-checks inside its transaction that the launching
+    /// account may still use it (it may have been unshared or deleted a moment ago).
+    public let ownerId: String?
+
+    public init(id: String, os: OSProfile, sizeGiB: Int, ownerId: String?) {
+        self.id = id
+        self.os = os
+        self.sizeGiB = sizeGiB
+        self.ownerId = ownerId
+    }
+}
+
+/// One data disk of a launch.
+public struct DataDiskRequest: Sendable, Equatable {
+    public let sizeGiB: Int
+    public let category: String
+    public let snapshotId: String?
+    public let deleteWithInstance: Bool
+
+    public init(sizeGiB: Int, category: String, snapshotId: String?, deleteWithInstance: Bool) {
+        self.sizeGiB = sizeGiB
+        self.category = category
+        self.snapshotId = snapshotId
+        self.deleteWithInstance = deleteWithInstance
+    }
+}
+
+/// A validated RunInstances / CreateInstance request.
+public struct LaunchRequest: Sendable {
+    public let regionId: String
+    public let zoneId: String
+    public let ownerId: String
+    public let image: LaunchImage
+    public let instanceType: InstanceType
+    public let amount: Int
+    public let name: String?
+    public let hostName: String?
+    public let description: String
+    public let systemDiskCategory: String
+    public let systemDiskSizeGiB: Int
+    public let dataDisks: [DataDiskRequest]
+    public let securityGroupIds: [String]
+    public let vSwitchId: String
+    public let chargeType: String
+    public let tags: [ResourceTag]
+    /// RunInstances starts the instances; CreateInstance leaves them `Stopped`.
+    public let startRunning: Bool
+
+    public init(
+        regionId: String, zoneId: String, ownerId: String, image: LaunchImage, instanceType: InstanceType, amount: Int,
+        name: String?, hostName: String?, description: String, systemDiskCategory: String, systemDiskSizeGiB: Int,
+        dataDisks: [DataDiskRequest], securityGroupIds: [String], vSwitchId: String, chargeType: String,
+        tags: [ResourceTag], startRunning: Bool
+    ) {
+        self.regionId = regionId
+        self.zoneId = zoneId
+        self.ownerId = ownerId
+        self.image = image
+        self.instanceType = instanceType
+        self.amount = amount
+        self.name = name
+        self.hostName = hostName
+        self.description = description
+        self.systemDiskCategory = systemDiskCategory
+        self.systemDiskSizeGiB = systemDiskSizeGiB
+        self.dataDisks = dataDisks
+        self.securityGroupIds = securityGroupIds
+        self.vSwitchId = vSwitchId
+        self.chargeType = chargeType
+        self.tags = tags
+        self.startRunning = startRunning
+    }
+}
+
+/// DescribeInstances criteria.
+public struct InstanceFilter: Sendable {
+    public var ids: [String]?
+    public var imageId: String?
+    public var status: InstanceStatus?
+    /// `*` matches any run of characters.
+    public var namePattern: String?
+
+    public init(ids: [String]? = nil, imageId: String? = nil, status: InstanceStatus? = nil, namePattern: String? = nil) {
+        self.ids = ids
+        self.imageId = imageId
+        self.status = status
+        self.namePattern = namePattern
+    }
+}
+
+/// DescribeDisks criteria.
+public struct DiskFilter: Sendable {
+    public var ids: [String]?
+    public var instanceId: String?
+    /// `system` or `data`; nil for all.
+    public var type: String?
+    public var status: String?
+    public var imageId: String?
+
+    public init(ids: [String]? = nil, instanceId: String? = nil, type: String? = nil, status: String? = nil, imageId: String? = nil) {
+        self.ids = ids
+        self.instanceId = instanceId
+        self.type = type
+        self.status = status
+        self.imageId = imageId
+    }
+}
+
+/// DescribeSnapshots criteria.
+public struct SnapshotFilter: Sendable {
+    public var ids: [String]?
+    public var diskId: String?
+    public var instanceId: String?
+
+    public init(ids: [String]? = nil, diskId: String? = nil, instanceId: String? = nil) {
+        self.ids = ids
+        self.diskId = diskId
+        self.instanceId = instanceId
+    }
+}
+
+/// Instances, their disks and snapshots.
+public protocol InstanceStore: Sendable {
+    /// Creates `amount` instances with their disks; returns their IDs.
+    func launchInstances(_ launch: LaunchRequest, idempotency: IdempotencyKey?, now: Date) async throws -> [String]
+
+    func instances(in regionId: String, ownerId: String, filter: InstanceFilter, offset: Int, limit: Int) async throws
+        -> (instances: [Instance], totalCount: Int)
+
+    func instance(id: String, ownerId: String) async throws -> Instance?
+
+    /// Moves an instance to `status` if it is in one of `allowed` (`IncorrectInstanceStatus` otherwise).
+    func transitionInstance(id: String, ownerId: String, from allowed: Set<InstanceStatus>, to status: InstanceStatus, now: Date)
+        async throws
+
+    /// Releases a stopped instance (any instance with `force`) and its delete-with-instance disks.
+    func deleteInstance(id: String, ownerId: String, force: Bool) async throws
+
+    /// Replaces the system disk of a stopped instance with a new disk from `image`; returns the new disk ID.
+    func replaceSystemDisk(instanceId: String, ownerId: String, image: LaunchImage, sizeGiB: Int?, idempotency: IdempotencyKey?, now: Date)
+        async throws -> String
+
+    func disk(id: String, ownerId: String) async throws -> Disk?
+
+    func disks(in regionId: String, ownerId: String, filter: DiskFilter, offset: Int, limit: Int) async throws
+        -> (disks: [Disk], totalCount: Int)
+
+    /// Takes a snapshot of a disk; returns its ID.
+    func createSnapshot(diskId: String, ownerId: String, name: String?, description: String, idempotency: IdempotencyKey?, now: Date)
+        async throws -> String
+
+    func snapshots(in regionId: String, ownerId: String, filter: SnapshotFilter, offset: Int, limit: Int) async throws
+        -> (snapshots: [Snapshot], totalCount: Int)
+}

@@ -1,0 +1,161 @@
+import ECSWire
+import Foundation
+import ImageShareCore
+
+/// RunInstances, CreateInstance, DescribeInstances, Start/Stop/DeleteInstance and ReplaceSystemDisk.
+struct InstanceActions: Sendable {
+    let catalogue: ImageCatalogue
+    let store: any InstanceStore
+
+    func register(in registry: inout ActionRegistry) {
+        registry.register("RunInstances", runInstances)
+        registry.register("CreateInstance", createInstance)
+        registry.register("DescribeInstances", describeInstances)
+        registry.register("StartInstance", startInstance)
+        registry.register("StopInstance", stopInstance)
+        registry.register("DeleteInstance", deleteInstance)
+        registry.register("ReplaceSystemDisk", replaceSystemDisk)
+    }
+
+    @Sendable func runInstances(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let amount = try request.parameters.int("Amount", in: 1...100) ?? 1
+        let ids = try await launch(request, amount: amount, startRunning: true)
+        return [("InstanceIdSets", .collection("InstanceIdSet", ids.map(WireValue.string)))]
+    }
+
+    /// CreateInstance leaves the instance `Stopped`, as on ECS.
+    @Sendable func createInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let ids = try await launch(request, amount: 1, startRunning: false)
+        return [("InstanceId", .string(ids[0]))]
+    }
+
+    private func launch(_ request: ActionRequest, amount: Int, startRunning: Bool) async throws -> [String] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        let typeName = try parameters.required("InstanceType")
+        guard let instanceType = InstanceType.catalogue[typeName] else { throw ECSError.invalidInstanceType }
+        let zoneId = parameters.string("ZoneId") ?? "\(region.id)-a"
+        guard zoneId.hasPrefix(region.id + "-") else { throw ECSError.invalidZone }
+        let requestedSize = try parameters.int("SystemDisk.Size", in: 20...2_048)
+        let dataDisks = try parameters.dataDisks()
+        var securityGroups = parameters.indexedList("SecurityGroupIds")
+        if let group = parameters.string("SecurityGroupId") { securityGroups.insert(group, at: 0) }
+        let tags = try parameters.resourceTags()
+        let key = try parameters.idempotencyKey(for: request)
+
+        let image = try await catalogue.launchImage(id: imageId, in: region.id, viewer: request.caller.accountId, now: request.now)
+        let systemSize = requestedSize ?? max(20, image.sizeGiB)
+        guard systemSize >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
+        try parameters.checkDryRun()
+
+        let launch = LaunchRequest(
+            regionId: region.id, zoneId: zoneId, ownerId: request.caller.accountId, image: image, instanceType: instanceType,
+            amount: amount, name: parameters.string("InstanceName"), hostName: parameters.string("HostName"),
+            description: parameters.string("Description") ?? "",
+            systemDiskCategory: parameters.string("SystemDisk.Category") ?? "cloud_essd", systemDiskSizeGiB: systemSize,
+            dataDisks: dataDisks, securityGroupIds: securityGroups, vSwitchId: parameters.string("VSwitchId") ?? "",
+            chargeType: parameters.string("InstanceChargeType") ?? "PostPaid", tags: tags, startRunning: startRunning)
+        return try await store.launchInstances(launch, idempotency: key, now: request.now)
+    }
+
+    @Sendable func describeInstances(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        var filter = InstanceFilter()
+        if let ids = try parameters.jsonStringArray("InstanceIds") {
+            guard ids.count <= 100 else { throw ECSError.invalidParameter("InstanceIds", "at most 100 IDs") }
+            filter.ids = ids
+        }
+        filter.imageId = parameters.string("ImageId")
+        filter.status = try parameters.oneOf("Status", InstanceStatus.self, orThrow: .invalidParameter("Status"))
+        filter.namePattern = parameters.string("InstanceName")
+        let page = try parameters.page(defaultSize: 10, maxSize: 100)
+        try parameters.checkDryRun()
+        let (instances, total) = try await store.instances(
+            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: (page.number - 1) * page.size,
+            limit: page.size)
+        return [
+            ("TotalCount", .int(total)),
+            ("PageNumber", .int(page.number)),
+            ("PageSize", .int(page.size)),
+            ("NextToken", .string("")),
+            ("Instances", .collection("Instance", instances.map(InstancePresenter.value))),
+        ]
+    }
+
+    @Sendable func startInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        try await transition(request, from: [.stopped], to: .running)
+    }
+
+    @Sendable func stopInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        try await transition(request, from: [.running], to: .stopped)
+    }
+
+    private func transition(_ request: ActionRequest, from: Set<InstanceStatus>, to: InstanceStatus) async throws
+        -> [(String, WireValue)]
+    {
+        let instanceId = try request.parameters.required("InstanceId")
+        if try request.parameters.bool("DryRun") == true {
+            guard let instance = try await store.instance(id: instanceId, ownerId: request.caller.accountId) else {
+                throw ECSError.instanceNotFound
+            }
+            guard from.contains(instance.status) else { throw ECSError.incorrectInstanceStatus }
+            throw ECSError.dryRunOperation
+        }
+        try await store.transitionInstance(
+            id: instanceId, ownerId: request.caller.accountId, from: from, to: to, now: request.now)
+        return []
+    }
+
+    @Sendable func deleteInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let instanceId = try request.parameters.required("InstanceId")
+        let force = try request.parameters.bool("Force") ?? false
+        if try request.parameters.bool("DryRun") == true {
+            guard try await store.instance(id: instanceId, ownerId: request.caller.accountId) != nil else {
+                throw ECSError.instanceNotFound
+            }
+            throw ECSError.dryRunOperation
+        }
+        try await store.deleteInstance(id: instanceId, ownerId: request.caller.accountId, force: force)
+        return []
+    }
+
+    /// The instance must be `Stopped`; the new disk gets a new ID and remembers the new image (S14).
+    @Sendable func replaceSystemDisk(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let instanceId = try parameters.required("InstanceId")
+        let imageId = try parameters.required("ImageId")
+        let size = try parameters.int("SystemDisk.Size", in: 20...2_048)
+        let key = try parameters.idempotencyKey(for: request)
+        guard let instance = try await store.instance(id: instanceId, ownerId: request.caller.accountId) else {
+            throw ECSError.instanceNotFound
+        }
+        guard instance.status == .stopped else { throw ECSError.incorrectInstanceStatus }
+        let image = try await catalogue.launchImage(
+            id: imageId, in: instance.regionId, viewer: request.caller.accountId, now: request.now)
+        if let size, size < image.sizeGiB { throw ECSError.systemDiskTooSmall }
+        let diskId = try await store.replaceSystemDisk(
+            instanceId: instanceId, ownerId: request.caller.accountId, image: image, sizeGiB: size, idempotency: key,
+            now: request.now)
+        return [("DiskId", .string(diskId))]
+    }
+}
+
+extension ParameterBag {
+    /// `DataDisk.N.Size` / `.Category` / `.SnapshotId` / `.DeleteWithInstance`, N 1…16.
+    func dataDisks() throws(ECSError) -> [DataDiskRequest] {
+        var disks: [DataDiskRequest] = []
+        for index in 1...16 {
+            let prefix = "DataDisk.\(index)."
+            let size = try int(prefix + "Size", in: 20...32_768)
+            let snapshot = string(prefix + "SnapshotId")
+            guard size != nil || snapshot != nil else { break }
+            disks.append(
+                DataDiskRequest(
+                    sizeGiB: size ?? 40, category: string(prefix + "Category") ?? "cloud_essd", snapshotId: snapshot,
+                    deleteWithInstance: try bool(prefix + "DeleteWithInstance") ?? true))
+        }
+        return disks
+    }
+}

@@ -1,0 +1,56 @@
+import ECSWire
+import Foundation
+import ImageShareCore
+
+/// ModifyImageSharePermission and DescribeImageSharePermission.
+struct SharingActions: Sendable {
+    let catalogue: ImageCatalogue
+    let store: any ImageStore
+
+    func register(in registry: inout ActionRegistry) {
+        registry.register("ModifyImageSharePermission", modifyImageSharePermission)
+        registry.register("DescribeImageSharePermission", describeImageSharePermission)
+    }
+
+    @Sendable func modifyImageSharePermission(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        let add = parameters.indexedList("AddAccount")
+        let remove = parameters.indexedList("RemoveAccount")
+        let isPublic = try parameters.bool("IsPublic")
+        if try parameters.bool("DryRun") == true {
+            let image = try ImageRules.requireOwned(
+                try await store.customImage(id: imageId, in: region.id, now: request.now), by: request.caller.accountId)
+            if add.contains(request.caller.accountId) { throw ECSError.shareWithSelf }
+            if !add.isEmpty || isPublic == true { try ImageRules.checkPublishable(image) }
+            throw ECSError.dryRunOperation
+        }
+        try await store.modifySharePermission(
+            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, add: add, remove: remove,
+            isPublic: isPublic, now: request.now)
+        return []
+    }
+
+    @Sendable func describeImageSharePermission(_ request: ActionRequest) async throws -> [(String, WireValue)] {
+        let parameters = request.parameters
+        let region = try parameters.region(in: catalogue.regions)
+        let imageId = try parameters.required("ImageId")
+        let page = try parameters.page(defaultSize: 10, maxSize: 100)
+        let shares = try await store.sharePermissions(
+            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId,
+            offset: (page.number - 1) * page.size, limit: page.size, now: request.now)
+        let accounts: [WireValue] = shares.accounts.map {
+            .object([("AliyunId", .string($0.accountId)), ("SharedTime", .string(ECSTimestamp.format($0.sharedAt)))])
+        }
+        return [
+            ("RegionId", .string(region.id)),
+            ("ImageId", .string(imageId)),
+            ("PageNumber", .int(page.number)),
+            ("PageSize", .int(page.size)),
+            ("TotalCount", .int(shares.totalCount)),
+            ("ShareGroups", .collection("ShareGroup", shares.isPublic ? [.object([("Group", .string("all"))])] : [])),
+            ("Accounts", .collection("Account", accounts)),
+        ]
+    }
+}

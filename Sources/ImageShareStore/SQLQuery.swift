@@ -1,0 +1,38 @@
+import GRDB
+
+/// A WHERE clause assembled from optional criteria, with its bind arguments in order.
+struct WhereClause {
+    private(set) var conditions: [String] = []
+    private(set) var arguments = StatementArguments()
+
+    mutating func add(_ condition: String, _ values: [(any DatabaseValueConvertible)?] = []) {
+        conditions.append(condition)
+        arguments += StatementArguments(values)
+    }
+
+    /// `column IN (?, ?, …)`; an empty list matches nothing.
+    mutating func add(_ column: String, in values: [String]) {
+        guard !values.isEmpty else {
+            conditions.append("0")
+            return
+        }
+        add("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))", values)
+    }
+
+    var sql: String { conditions.isEmpty ? "1" : conditions.joined(separator: " AND ") }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern that uses `ESCAPE '\'`.
+func likeEscaped(_ text: String) -> String {
+    var output = ""
+    for character in text {
+        if character == "%" || character == "_" || character == "\\" { output.append("\\") }
+        output.append(character)
+    }
+    return output
+}
+
+/// `?, ?, …` for `count` values.
+func placeholders(_ count: Int) -> String {
+    Array(repeating: "?", count: count).joined(separator: ", ")
+}

@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+extension SQLiteStore {
+    /// The disks of a new image and the OS it carries, from an instance, a snapshot or explicit mappings.
+    /// Snapshots taken on the way are inserted in the same transaction.
+    static func diskMappings(for image: NewImage, in db: Database, now: Date) throws -> ([DiskDeviceMapping], OSProfile) {
+        switch image.source {
+        case let .instance(instanceId):
+            guard let status = try String.fetchOne(
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ? AND region_id = ?",
+                arguments: [instanceId, image.ownerId, image.regionId])
+            else { throw ECSError.instanceNotFound }
+            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
+                throw ECSError.incorrectInstanceStatusForImage
+            }
+            let disks = try Row.fetchAll(
+                db, sql: "SELECT * FROM disks WHERE instance_id = ? ORDER BY type DESC, device", arguments: [instanceId])
+            var mappings: [DiskDeviceMapping] = []
+            var os: OSProfile?
+            for disk in disks {
+                let snapshotId = ResourceID.random(prefix: "s-")
+                let diskOS = osProfile(from: disk)
+                try insertSnapshot(
+                    db, id: snapshotId, regionId: image.regionId, ownerId: image.ownerId, name: "image source \(snapshotId)",
+                    description: "", diskId: disk["id"], diskType: disk["type"], sizeGiB: disk["size_gib"],
+                    instanceId: instanceId, imageId: disk["image_id"], os: diskOS, usage: "image", now: now)
+                if disk["type"] as String == "system" { os = diskOS }
+                mappings.append(DiskDeviceMapping(device: disk["device"], type: disk["type"], snapshotId: snapshotId, sizeGiB: disk["size_gib"]))
+            }
+            guard let os else { throw ECSError.incorrectInstanceStatusForImage }
+            return (mappings, os)
+
+        case let .snapshot(snapshotId):
+            let snapshot = try ownedSnapshot(db, id: snapshotId, ownerId: image.ownerId, regionId: image.regionId)
+            guard snapshot["source_disk_type"] as String == "system" else { throw ECSError.snapshotNotSystemDisk }
+            try markSnapshotUsed(db, id: snapshotId, by: "image")
+            return ([DiskDeviceMapping(device: "/dev/xvda", type: "system", snapshotId: snapshotId, sizeGiB: snapshot["source_disk_size"])],
+                    osProfile(from: snapshot))
+
+        case let .mappings(requests):
+            let systems = requests.filter { $0.type == "system" }
+            guard systems.count == 1, let system = systems.first, let systemSnapshot = system.snapshotId else {
+                throw ECSError.imageNeedsOneSystemSnapshot
+            }
+            var mappings: [DiskDeviceMapping] = []
+            var os: OSProfile?
+            var devices = Set<String>()
+            var nextData = UInt8(ascii: "b")
+            // The system disk comes first, as on ECS; data disks keep their order.
+            for request in [system] + requests.filter({ $0.type != "system" }) {
+                let device: String
+                if let requested = request.device {
+                    device = requested
+                } else if request.type == "system" {
+                    device = "/dev/xvda"
+                } else {
+                    device = "/dev/xvd" + String(UnicodeScalar(nextData))
+                    nextData += 1
+                }
+                guard device.hasPrefix("/dev/xvd"), device.count == 9 else { throw ECSError.invalidDevice }
+                guard devices.insert(device).inserted else { throw ECSError.deviceInUse }
+                var size = request.sizeGiB
+                if let snapshotId = request.snapshotId {
+                    let snapshot = try ownedSnapshot(db, id: snapshotId, ownerId: image.ownerId, regionId: image.regionId)
+                    let snapshotSize: Int = snapshot["source_disk_size"]
+                    if let requested = size, requested < snapshotSize { throw ECSError.invalidMappingSize }
+                    size = size ?? snapshotSize
+                    if snapshotId == systemSnapshot { os = osProfile(from: snapshot) }
+                    try markSnapshotUsed(db, id: snapshotId, by: "image")
+                }
+                guard let size, (1...32_768).contains(size) else { throw ECSError.invalidMappingSize }
+                mappings.append(DiskDeviceMapping(device: device, type: request.type, snapshotId: request.snapshotId ?? "", sizeGiB: size))
+            }
+            return (mappings, os!)
+        }
+    }
+
+    private static func ownedSnapshot(_ db: Database, id: String, ownerId: String, regionId: String) throws -> Row {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM snapshots WHERE id = ? AND owner_id = ? AND region_id = ?", arguments: [id, ownerId, regionId])
+        else { throw ECSError.snapshotNotFound }
+        return row
+    }
+
+    /// Records what a snapshot has been used for (`image`, `disk`, both as `image_disk`).
+    static func markSnapshotUsed(_ db: Database, id: String, by use: String) throws {
+        try db.execute(
+            sql: """
+                UPDATE snapshots SET usage = CASE
+                    WHEN usage = 'none' OR usage = ? THEN ?
+                    ELSE 'image_disk' END
+                WHERE id = ?
+                """,
+            arguments: [use, use, id])
+    }
+
+    static func osProfile(from row: Row) -> OSProfile {
+        OSProfile(
+            osType: OSType(rawValue: row["os_type"]) ?? .linux, osName: row["os_name"], osNameEn: row["os_name_en"],
+            platform: row["platform"], architecture: Architecture(rawValue: row["architecture"]) ?? .x86_64)
+    }
+
+    static func insertSnapshot(
+        _ db: Database, id: String, regionId: String, ownerId: String, name: String, description: String, diskId: String,
+        diskType: String, sizeGiB: Int, instanceId: String, imageId: String, os: OSProfile, usage: String, now: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO snapshots (id, region_id, owner_id, name, description, source_disk_id, source_disk_type,
+                    source_disk_size, source_instance_id, source_image_id, created_at, usage, os_type, os_name, os_name_en,
+                    platform, architecture)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, regionId, ownerId, name, description, diskId, diskType, sizeGiB, instanceId, imageId, now.storeMillis,
+                usage, os.osType.rawValue, os.osName, os.osNameEn, os.platform, os.architecture.rawValue,
+            ])
+    }
+}

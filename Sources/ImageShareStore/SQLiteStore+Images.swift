@@ -1,0 +1,272 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+extension SQLiteStore: ImageStore {
+    public func customImages(
+        in regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, offset: Int, limit: Int,
+        now: Date
+    ) async throws -> (images: [Image], totalCount: Int) {
+        try await read { db in
+            let clause = Self.imageWhere(regionId: regionId, scope: scope, viewer: viewer, filter: filter, now: now)
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images i WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
+            var arguments: StatementArguments = [now.storeMillis]
+            arguments += clause.arguments
+            arguments += [limit, offset]
+            let images = try Self.fetchImages(
+                db,
+                sql: "SELECT \(Self.imageColumns) FROM images i WHERE \(clause.sql) ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
+                arguments: arguments, now: now)
+            return (images, total)
+        }
+    }
+
+    public func customImage(id: String, in regionId: String, now: Date) async throws -> Image? {
+        try await read { db in try Self.fetchImage(db, id: id, regionId: regionId, now: now) }
+    }
+
+    public func isImage(_ imageId: String, sharedWith accountId: String) async throws -> Bool {
+        try await read { db in try Self.isShared(db, imageId: imageId, with: accountId) }
+    }
+
+    public func createImage(_ image: NewImage, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
+        try await write { db in
+            try Self.idempotent(db, idempotency, now: now) {
+                try Self.checkQuota(db, ownerId: image.ownerId, regionId: image.regionId, quota: quota)
+                let id = ResourceID.random(prefix: "m-")
+                let name = image.name ?? id
+                try Self.checkNameFree(db, name: name, ownerId: image.ownerId, regionId: image.regionId)
+                let (mappings, os) = try Self.diskMappings(for: image, in: db, now: now)
+                let finalOS = OSProfile(
+                    osType: os.osType, osName: os.osName, osNameEn: os.osNameEn, platform: image.platform ?? os.platform,
+                    architecture: image.architecture ?? os.architecture)
+                try Self.insertImage(
+                    db, id: id, regionId: image.regionId, ownerId: image.ownerId, name: name, description: image.description,
+                    os: finalOS, sizeGiB: mappings.first { $0.type == "system" }?.sizeGiB ?? 20, family: image.family,
+                    version: image.version, bootMode: image.bootMode, copiedFrom: nil, mappings: mappings, tags: image.tags,
+                    readyAt: image.readyAt, now: now)
+                return [id]
+            }[0]
+        }
+    }
+
+    public func copyImage(_ copy: ImageCopyRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
+        try await write { db in
+            try Self.idempotent(db, idempotency, now: now) {
+                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now),
+                    case let .account(owner) = source.ownership
+                else { throw ECSError.imageNotFound }
+                if owner != copy.callerId {
+                    // S5: a recipient may copy a shared image, but only inside its region.
+                    guard try Self.isShared(db, imageId: source.id, with: copy.callerId) else { throw ECSError.imageNotFound }
+                    guard copy.destinationRegionId == copy.sourceRegionId else { throw ECSError.sameRegionOnly }
+                }
+                guard source.status == .available else { throw ECSError.incorrectImageStatus }
+                try Self.checkQuota(db, ownerId: copy.callerId, regionId: copy.destinationRegionId, quota: quota)
+                let id = ResourceID.random(prefix: "m-")
+                let name: String
+                if let requested = copy.name {
+                    try Self.checkNameFree(db, name: requested, ownerId: copy.callerId, regionId: copy.destinationRegionId)
+                    name = requested
+                } else {
+                    let taken = try Self.isNameTaken(db, name: source.name, ownerId: copy.callerId, regionId: copy.destinationRegionId)
+                    name = taken ? "\(source.name)-\(id.dropFirst(2).prefix(8))" : source.name
+                }
+                // The copy gets its own snapshots in the destination region, owned by the copier.
+                var mappings: [DiskDeviceMapping] = []
+                for mapping in source.diskDeviceMappings {
+                    let snapshotId = ResourceID.random(prefix: "s-")
+                    try Self.insertSnapshot(
+                        db, id: snapshotId, regionId: copy.destinationRegionId, ownerId: copy.callerId,
+                        name: "copy of \(mapping.snapshotId)", description: "", diskId: "", diskType: mapping.type,
+                        sizeGiB: mapping.sizeGiB, instanceId: "", imageId: source.id, os: source.osProfile, usage: "image", now: now)
+                    mappings.append(DiskDeviceMapping(device: mapping.device, type: mapping.type, snapshotId: snapshotId, sizeGiB: mapping.sizeGiB))
+                }
+                try Self.insertImage(
+                    db, id: id, regionId: copy.destinationRegionId, ownerId: copy.callerId, name: name,
+                    description: copy.description ?? source.description, os: source.osProfile, sizeGiB: source.sizeGiB,
+                    family: source.imageFamily, version: source.imageVersion, bootMode: source.bootMode,
+                    copiedFrom: source.id, mappings: mappings, tags: copy.tags, readyAt: copy.readyAt, now: now)
+                return [id]
+            }[0]
+        }
+    }
+
+    public func cancelCopy(imageId: String, regionId: String, callerId: String, now: Date) async throws {
+        try await write { db in
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: callerId)
+            guard image.copiedFrom != nil else { throw ECSError.imageNotFromCopy }
+            guard image.status == .creating else { throw ECSError.imageCopyFinished }
+            let snapshots = image.diskDeviceMappings.map(\.snapshotId)
+            try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [imageId])
+            try db.execute(sql: "DELETE FROM snapshots WHERE id IN (\(placeholders(snapshots.count)))", arguments: StatementArguments(snapshots))
+        }
+    }
+
+    public func modifyImageAttributes(
+        imageId: String, regionId: String, ownerId: String, changes: ImageAttributeChanges, now: Date
+    ) async throws {
+        try await write { db in
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            if let name = changes.name, name != image.name {
+                try Self.checkNameFree(db, name: name, ownerId: ownerId, regionId: regionId)
+            }
+            if let status = changes.status, status != image.status {
+                try ImageRules.checkStatusChange(image, to: status)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE images SET name = COALESCE(?, name), description = COALESCE(?, description),
+                    image_family = COALESCE(?, image_family), boot_mode = COALESCE(?, boot_mode), status = COALESCE(?, status)
+                    WHERE id = ?
+                    """,
+                arguments: [changes.name, changes.description, changes.family, changes.bootMode, changes.status?.rawValue, imageId])
+        }
+    }
+
+    public func deleteImage(imageId: String, regionId: String, ownerId: String, force: Bool, now: Date) async throws {
+        try await write { db in
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let copying = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM images WHERE copied_from = ? AND status = 'Creating' AND ready_at > ?)",
+                arguments: [imageId, now.storeMillis]) ?? false
+            try ImageRules.checkDeletable(image, force: force, isBeingCopied: copying)
+            // Shares, tags and disk mappings go with it (ON DELETE CASCADE); its snapshots stay, as on ECS.
+            try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [imageId])
+        }
+    }
+
+    public func modifySharePermission(
+        imageId: String, regionId: String, ownerId: String, add: [String], remove: [String], isPublic: Bool?, now: Date
+    ) async throws {
+        try await write { db in
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let current = Set(try String.fetchAll(db, sql: "SELECT account_id FROM image_shares WHERE image_id = ?", arguments: [imageId]))
+            let named = Array(Set(add.prefix(ImageRules.maxAccountsPerCall) + remove.prefix(ImageRules.maxAccountsPerCall)))
+            let existing = named.isEmpty
+                ? Set<String>()
+                : Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE id IN (\(placeholders(named.count)))", arguments: StatementArguments(named)))
+            let change = try ImageRules.shareChange(
+                image: image, owner: ownerId, add: add, remove: remove, current: current, existingAccounts: existing)
+            if isPublic == true, !image.isPublic { try ImageRules.checkPublishable(image) }
+            for account in change.add {
+                try db.execute(
+                    sql: "INSERT INTO image_shares (image_id, account_id, shared_at) VALUES (?, ?, ?)",
+                    arguments: [imageId, account, now.storeMillis])
+            }
+            if !change.remove.isEmpty {
+                var arguments: StatementArguments = [imageId]
+                arguments += StatementArguments(change.remove)
+                try db.execute(
+                    sql: "DELETE FROM image_shares WHERE image_id = ? AND account_id IN (\(placeholders(change.remove.count)))",
+                    arguments: arguments)
+            }
+            try db.execute(
+                sql: "UPDATE images SET share_count = share_count + ?, is_public = COALESCE(?, is_public) WHERE id = ?",
+                arguments: [change.add.count - change.remove.count, isPublic, imageId])
+        }
+    }
+
+    public func sharePermissions(
+        imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int, now: Date
+    ) async throws -> SharePermissionPage {
+        try await read { db in
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT account_id, shared_at FROM image_shares WHERE image_id = ? ORDER BY shared_at, account_id LIMIT ? OFFSET ?",
+                arguments: [imageId, limit, offset])
+            return SharePermissionPage(
+                accounts: rows.map { (accountId: $0["account_id"], sharedAt: Date(storeMillis: $0["shared_at"])) },
+                totalCount: image.shareCount, isPublic: image.isPublic)
+        }
+    }
+
+    // MARK: Helpers inside a transaction
+
+    static func isShared(_ db: Database, imageId: String, with accountId: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM image_shares WHERE image_id = ? AND account_id = ?)",
+            arguments: [imageId, accountId]) ?? false
+    }
+
+    private static func imageWhere(regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, now: Date) -> WhereClause {
+        var clause = WhereClause()
+        clause.add("i.region_id = ?", [regionId])
+        switch scope {
+        case .own: clause.add("i.owner_id = ?", [viewer])
+        case .sharedWithViewer: clause.add("i.id IN (SELECT image_id FROM image_shares WHERE account_id = ?)", [viewer])
+        case .community: clause.add("i.is_public = 1 AND i.owner_id <> ?", [viewer])
+        case .ownAndShared:
+            clause.add("(i.owner_id = ? OR i.id IN (SELECT image_id FROM image_shares WHERE account_id = ?))", [viewer, viewer])
+        }
+        if let ids = filter.imageIds { clause.add("i.id", in: Array(ids)) }
+        if let owner = filter.ownerId { clause.add("i.owner_id = ?", [owner]) }
+        let statuses = filter.statuses.map(\.rawValue)
+        clause.add("\(effectiveStatusSQL) IN (\(placeholders(statuses.count)))", [now.storeMillis] + statuses)
+        if let osType = filter.osType { clause.add("i.os_type = ?", [osType.rawValue]) }
+        if let architecture = filter.architecture { clause.add("i.architecture = ?", [architecture.rawValue]) }
+        if let family = filter.imageFamily { clause.add("i.image_family = ?", [family]) }
+        if let name = filter.nameContains, !name.isEmpty {
+            clause.add("i.name LIKE ? ESCAPE '\\'", ["%" + likeEscaped(name) + "%"])
+        }
+        for tag in filter.tags {
+            if let value = tag.value {
+                clause.add("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ? AND t.tag_value = ?)", [tag.key, value])
+            } else {
+                clause.add("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ?)", [tag.key])
+            }
+        }
+        if let from = filter.createdFrom { clause.add("i.created_at >= ?", [from.storeMillis]) }
+        if let until = filter.createdUntil { clause.add("i.created_at <= ?", [until.storeMillis]) }
+        if let inUse = filter.inUse {
+            clause.add("\(inUse ? "" : "NOT ")EXISTS (SELECT 1 FROM disks d WHERE d.image_id = i.id AND d.type = 'system')")
+        }
+        return clause
+    }
+
+    private static func checkQuota(_ db: Database, ownerId: String, regionId: String, quota: Int) throws {
+        // S2: only images the account owns count; images shared with it never do.
+        let owned = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM images WHERE owner_id = ? AND region_id = ?", arguments: [ownerId, regionId]) ?? 0
+        guard owned < quota else { throw ECSError.imageQuotaExceeded }
+    }
+
+    private static func isNameTaken(_ db: Database, name: String, ownerId: String, regionId: String) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM images WHERE owner_id = ? AND region_id = ? AND name = ?)",
+            arguments: [ownerId, regionId, name]) ?? false
+    }
+
+    private static func checkNameFree(_ db: Database, name: String, ownerId: String, regionId: String) throws {
+        if try isNameTaken(db, name: name, ownerId: ownerId, regionId: regionId) { throw ECSError.imageNameDuplicated }
+    }
+
+    static func insertImage(
+        _ db: Database, id: String, regionId: String, ownerId: String, name: String, description: String, os: OSProfile,
+        sizeGiB: Int, family: String, version: String, bootMode: String, copiedFrom: String?,
+        mappings: [DiskDeviceMapping], tags: [ResourceTag], readyAt: Date, now: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO images (id, region_id, owner_id, name, description, status, created_at, ready_at, os_type, os_name,
+                    os_name_en, platform, architecture, size_gib, image_family, image_version, boot_mode, copied_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, regionId, ownerId, name, description, readyAt > now ? "Creating" : "Available", now.storeMillis,
+                max(readyAt, now).storeMillis, os.osType.rawValue, os.osName, os.osNameEn, os.platform,
+                os.architecture.rawValue, sizeGiB, family, version, bootMode, copiedFrom,
+            ])
+        for (position, mapping) in mappings.enumerated() {
+            try db.execute(
+                sql: "INSERT INTO image_disks (image_id, position, device, type, snapshot_id, size_gib) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, position, mapping.device, mapping.type, mapping.snapshotId, mapping.sizeGiB])
+        }
+        for tag in tags {
+            try db.execute(
+                sql: "INSERT INTO image_tags (image_id, tag_key, tag_value) VALUES (?, ?, ?)", arguments: [id, tag.key, tag.value])
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+extension SQLiteStore: InstanceStore {
+    public func launchInstances(_ launch: LaunchRequest, idempotency: IdempotencyKey?, now: Date) async throws -> [String] {
+        try await write { db in
+            try Self.idempotent(db, idempotency, now: now) {
+                try Self.checkLaunchable(db, image: launch.image, by: launch.ownerId, regionId: launch.regionId, now: now)
+                var ids: [String] = []
+                for index in 0..<launch.amount {
+                    let id = ResourceID.random(prefix: "i-")
+                    ids.append(id)
+                    let name = launch.name.map { launch.amount > 1 ? "\($0)-\(index + 1)" : $0 } ?? id
+                    let status = launch.startRunning ? InstanceStatus.running : .stopped
+                    try db.execute(
+                        sql: """
+                            INSERT INTO instances (id, region_id, zone_id, owner_id, name, description, host_name, instance_type,
+                                image_id, status, created_at, started_at, security_group_ids, vswitch_id, vpc_id, private_ip,
+                                charge_type, os_type, os_name)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            id, launch.regionId, launch.zoneId, launch.ownerId, name, launch.description,
+                            launch.hostName ?? "iZ\(id.dropFirst(2))Z", launch.instanceType.id, launch.image.id, status.rawValue,
+                            now.storeMillis, launch.startRunning ? now.storeMillis : nil,
+                            launch.securityGroupIds.joined(separator: ","), launch.vSwitchId,
+                            launch.vSwitchId.isEmpty ? "" : "vpc-" + id.dropFirst(2), Self.privateIp(for: id),
+                            launch.chargeType, launch.image.os.osType.rawValue, launch.image.os.osName,
+                        ])
+                    for tag in launch.tags {
+                        try db.execute(
+                            sql: "INSERT INTO instance_tags (instance_id, tag_key, tag_value) VALUES (?, ?, ?)",
+                            arguments: [id, tag.key, tag.value])
+                    }
+                    try Self.insertDisk(
+                        db, instanceId: id, launch: launch, type: "system", device: "/dev/xvda", sizeGiB: launch.systemDiskSizeGiB,
+                        category: launch.systemDiskCategory, imageId: launch.image.id, snapshotId: "", deleteWithInstance: true, now: now)
+                    for (position, dataDisk) in launch.dataDisks.enumerated() {
+                        if let snapshotId = dataDisk.snapshotId { try Self.markSnapshotUsed(db, id: snapshotId, by: "disk") }
+                        try Self.insertDisk(
+                            db, instanceId: id, launch: launch, type: "data",
+                            device: "/dev/xvd" + String(UnicodeScalar(UInt8(ascii: "b") + UInt8(position))),
+                            sizeGiB: dataDisk.sizeGiB, category: dataDisk.category, imageId: "", snapshotId: dataDisk.snapshotId ?? "",
+                            deleteWithInstance: dataDisk.deleteWithInstance, now: now)
+                    }
+                }
+                return ids
+            }
+        }
+    }
+
+    public func instances(in regionId: String, ownerId: String, filter: InstanceFilter, offset: Int, limit: Int) async throws
+        -> (instances: [Instance], totalCount: Int)
+    {
+        try await read { db in
+            var clause = WhereClause()
+            clause.add("region_id = ? AND owner_id = ?", [regionId, ownerId])
+            if let ids = filter.ids { clause.add("id", in: ids) }
+            if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
+            if let status = filter.status { clause.add("status = ?", [status.rawValue]) }
+            if let pattern = filter.namePattern {
+                clause.add("name LIKE ? ESCAPE '\\'", [likeEscaped(pattern).replacingOccurrences(of: "*", with: "%")])
+            }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instances WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
+            var arguments = clause.arguments
+            arguments += [limit, offset]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM instances WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: arguments)
+            return (try rows.map { try Self.instance(from: $0, db: db) }, total)
+        }
+    }
+
+    public func instance(id: String, ownerId: String) async throws -> Instance? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+                .map { try Self.instance(from: $0, db: db) }
+        }
+    }
+
+    public func transitionInstance(
+        id: String, ownerId: String, from allowed: Set<InstanceStatus>, to status: InstanceStatus, now: Date
+    ) async throws {
+        try await write { db in
+            guard let current = try String.fetchOne(
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+            else { throw ECSError.instanceNotFound }
+            guard let currentStatus = InstanceStatus(rawValue: current), allowed.contains(currentStatus) else {
+                throw ECSError.incorrectInstanceStatus
+            }
+            try db.execute(
+                sql: "UPDATE instances SET status = ?, started_at = CASE WHEN ? THEN ? ELSE started_at END WHERE id = ?",
+                arguments: [status.rawValue, status == .running, now.storeMillis, id])
+        }
+    }
+
+    public func deleteInstance(id: String, ownerId: String, force: Bool) async throws {
+        try await write { db in
+            guard let current = try String.fetchOne(
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+            else { throw ECSError.instanceNotFound }
+            guard force || current == InstanceStatus.stopped.rawValue else { throw ECSError.incorrectInstanceStatus }
+            try db.execute(sql: "DELETE FROM disks WHERE instance_id = ? AND delete_with_instance = 1", arguments: [id])
+            try db.execute(
+                sql: "UPDATE disks SET status = 'Available', device = '', attached_at = NULL WHERE instance_id = ?", arguments: [id])
+            // Remaining data disks are detached by ON DELETE SET NULL.
+            try db.execute(sql: "DELETE FROM instances WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func replaceSystemDisk(
+        instanceId: String, ownerId: String, image: LaunchImage, sizeGiB: Int?, idempotency: IdempotencyKey?, now: Date
+    ) async throws -> String {
+        try await write { db in
+            try Self.idempotent(db, idempotency, now: now) {
+                guard let instance = try Row.fetchOne(
+                    db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [instanceId, ownerId])
+                else { throw ECSError.instanceNotFound }
+                guard instance["status"] as String == InstanceStatus.stopped.rawValue else { throw ECSError.incorrectInstanceStatus }
+                try Self.checkLaunchable(db, image: image, by: ownerId, regionId: instance["region_id"], now: now)
+                let old = try Row.fetchOne(
+                    db, sql: "SELECT * FROM disks WHERE instance_id = ? AND type = 'system'", arguments: [instanceId])
+                let size = sizeGiB ?? max(image.sizeGiB, old?["size_gib"] ?? 20)
+                guard size >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
+                try db.execute(sql: "DELETE FROM disks WHERE instance_id = ? AND type = 'system'", arguments: [instanceId])
+                let id = ResourceID.random(prefix: "d-")
+                try db.execute(
+                    sql: """
+                        INSERT INTO disks (id, region_id, zone_id, owner_id, instance_id, name, type, category, size_gib, device,
+                            status, image_id, image_owner_id, source_snapshot_id, delete_with_instance, created_at, attached_at,
+                            os_type, os_name, os_name_en, platform, architecture)
+                        VALUES (?, ?, ?, ?, ?, ?, 'system', ?, ?, '/dev/xvda', 'In_use', ?, ?, '', 1, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        id, instance["region_id"], instance["zone_id"], ownerId, instanceId, "", old?["category"] ?? "cloud_essd",
+                        size, image.id, image.ownerId ?? "", now.storeMillis, now.storeMillis, image.os.osType.rawValue, image.os.osName,
+                        image.os.osNameEn, image.os.platform, image.os.architecture.rawValue,
+                    ])
+                try db.execute(
+                    sql: "UPDATE instances SET image_id = ?, os_type = ?, os_name = ? WHERE id = ?",
+                    arguments: [image.id, image.os.osType.rawValue, image.os.osName, instanceId])
+                return [id]
+            }[0]
+        }
+    }
+
+    public func disk(id: String, ownerId: String) async throws -> Disk? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId]).map(Self.disk(from:))
+        }
+    }
+
+    public func disks(in regionId: String, ownerId: String, filter: DiskFilter, offset: Int, limit: Int) async throws
+        -> (disks: [Disk], totalCount: Int)
+    {
+        try await read { db in
+            var clause = WhereClause()
+            clause.add("region_id = ? AND owner_id = ?", [regionId, ownerId])
+            if let ids = filter.ids { clause.add("id", in: ids) }
+            if let instanceId = filter.instanceId { clause.add("instance_id = ?", [instanceId]) }
+            if let type = filter.type { clause.add("type = ?", [type]) }
+            if let status = filter.status { clause.add("status = ?", [status]) }
+            if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM disks WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
+            var arguments = clause.arguments
+            arguments += [limit, offset]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM disks WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: arguments)
+            return (rows.map(Self.disk(from:)), total)
+        }
+    }
+
+    public func createSnapshot(
+        diskId: String, ownerId: String, name: String?, description: String, idempotency: IdempotencyKey?, now: Date
+    ) async throws -> String {
+        try await write { db in
+            try Self.idempotent(db, idempotency, now: now) {
+                guard let disk = try Row.fetchOne(
+                    db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [diskId, ownerId])
+                else { throw ECSError.diskNotFound }
+                let id = ResourceID.random(prefix: "s-")
+                try Self.insertSnapshot(
+                    db, id: id, regionId: disk["region_id"], ownerId: ownerId, name: name ?? id, description: description,
+                    diskId: diskId, diskType: disk["type"], sizeGiB: disk["size_gib"], instanceId: disk["instance_id"] ?? "",
+                    imageId: disk["image_id"], os: Self.osProfile(from: disk), usage: "none", now: now)
+                return [id]
+            }[0]
+        }
+    }
+
+    public func snapshots(in regionId: String, ownerId: String, filter: SnapshotFilter, offset: Int, limit: Int) async throws
+        -> (snapshots: [Snapshot], totalCount: Int)
+    {
+        try await read { db in
+            var clause = WhereClause()
+            clause.add("region_id = ? AND owner_id = ?", [regionId, ownerId])
+            if let ids = filter.ids { clause.add("id", in: ids) }
+            if let diskId = filter.diskId { clause.add("source_disk_id = ?", [diskId]) }
+            if let instanceId = filter.instanceId { clause.add("source_instance_id = ?", [instanceId]) }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshots WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
+            var arguments = clause.arguments
+            arguments += [limit, offset]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM snapshots WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                arguments: arguments)
+            return (rows.map(Self.snapshot(from:)), total)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Re-checks inside the transaction that a custom image is still usable by `accountId` (S8, S11, S14).
+    private static func checkLaunchable(_ db: Database, image: LaunchImage, by accountId: String, regionId: String, now: Date) throws {
+        guard image.ownerId != nil else { return }
+        guard let current = try fetchImage(db, id: image.id, regionId: regionId, now: now),
+            ImageRules.canLaunch(current, by: accountId, isSharedWithViewer: try isShared(db, imageId: image.id, with: accountId))
+        else { throw ECSError.imageNotFound }
+    }
+
+    private static func insertDisk(
+        _ db: Database, instanceId: String, launch: LaunchRequest, type: String, device: String, sizeGiB: Int, category: String,
+        imageId: String, snapshotId: String, deleteWithInstance: Bool, now: Date
+    ) throws {
+        let os = launch.image.os
+        try db.execute(
+            sql: """
+                INSERT INTO disks (id, region_id, zone_id, owner_id, instance_id, name, type, category, size_gib, device, status,
+                    image_id, image_owner_id, source_snapshot_id, delete_with_instance, created_at, attached_at, os_type, os_name,
+                    os_name_en, platform, architecture)
+                VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, 'In_use', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                ResourceID.random(prefix: "d-"), launch.regionId, launch.zoneId, launch.ownerId, instanceId, type, category,
+                sizeGiB, device, imageId, imageId.isEmpty ? "" : (launch.image.ownerId ?? ""), snapshotId, deleteWithInstance, now.storeMillis, now.storeMillis, os.osType.rawValue,
+                os.osName, os.osNameEn, os.platform, os.architecture.rawValue,
+            ])
+    }
+
+    /// A stable private address in 172.16.0.0/12 derived from the instance ID.
+    private static func privateIp(for id: String) -> String {
+        let bytes = Array(id.utf8)
+        let a = Int(bytes[2]) % 16, b = Int(bytes[3]), c = Int(bytes[4]) % 254 + 1
+        return "172.\(16 + a).\(b).\(c)"
+    }
+
+    private static func instance(from row: Row, db: Database) throws -> Instance {
+        let id: String = row["id"]
+        let tags = try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM instance_tags WHERE instance_id = ? ORDER BY tag_key", arguments: [id])
+            .map { ResourceTag(key: $0["tag_key"], value: $0["tag_value"]) }
+        let type: String = row["instance_type"]
+        let groups: String = row["security_group_ids"]
+        return Instance(
+            id: id, regionId: row["region_id"], zoneId: row["zone_id"], ownerId: row["owner_id"], name: row["name"],
+            description: row["description"], hostName: row["host_name"],
+            instanceType: InstanceType.catalogue[type] ?? InstanceType(id: type, cpu: 2, memoryMiB: 4_096),
+            imageId: row["image_id"], status: InstanceStatus(rawValue: row["status"]) ?? .stopped,
+            creationTime: Date(storeMillis: row["created_at"]), startTime: (row["started_at"] as Int64?).map(Date.init(storeMillis:)),
+            securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: row["vswitch_id"],
+            vpcId: row["vpc_id"], privateIp: row["private_ip"], chargeType: row["charge_type"], osType: row["os_type"],
+            osName: row["os_name"], tags: tags)
+    }
+
+    private static func disk(from row: Row) -> Disk {
+        Disk(
+            id: row["id"], regionId: row["region_id"], zoneId: row["zone_id"], ownerId: row["owner_id"], instanceId: row["instance_id"],
+            name: row["name"], type: row["type"], category: row["category"], sizeGiB: row["size_gib"], device: row["device"],
+            status: row["status"], imageId: row["image_id"], imageOwnerId: row["image_owner_id"], sourceSnapshotId: row["source_snapshot_id"],
+            deleteWithInstance: row["delete_with_instance"], creationTime: Date(storeMillis: row["created_at"]),
+            attachedTime: (row["attached_at"] as Int64?).map(Date.init(storeMillis:)))
+    }
+
+    private static func snapshot(from row: Row) -> Snapshot {
+        Snapshot(
+            id: row["id"], regionId: row["region_id"], ownerId: row["owner_id"], name: row["name"], description: row["description"],
+            sourceDiskId: row["source_disk_id"], sourceDiskType: row["source_disk_type"], sourceDiskSizeGiB: row["source_disk_size"],
+            sourceImageId: row["source_image_id"], creationTime: Date(storeMillis: row["created_at"]), usage: row["usage"])
+    }
+}
