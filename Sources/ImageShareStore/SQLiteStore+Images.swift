@@ -53,15 +53,12 @@ extension SQLiteStore: ImageStore {
     public func copyImage(_ copy: ImageCopyRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now),
-                    case let .account(owner) = source.ownership
-                else { throw ECSError.imageNotFound }
-                if owner != copy.callerId {
-                    // S5: a recipient may copy a shared image, but only inside its region.
-                    guard try Self.isShared(db, imageId: source.id, with: copy.callerId) else { throw ECSError.imageNotFound }
-                    guard copy.destinationRegionId == copy.sourceRegionId else { throw ECSError.sameRegionOnly }
+                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now) else {
+                    throw ECSError.imageNotFound
                 }
-                guard source.status == .available else { throw ECSError.incorrectImageStatus }
+                try ImageRules.checkCopyable(
+                    source, by: copy.callerId, isSharedWithCaller: try Self.isShared(db, imageId: source.id, with: copy.callerId),
+                    to: copy.destinationRegionId)
                 try Self.checkQuota(db, ownerId: copy.callerId, regionId: copy.destinationRegionId, quota: quota)
                 let id = ResourceID.random(prefix: "m-")
                 let name: String
@@ -227,10 +224,9 @@ extension SQLiteStore: ImageStore {
     }
 
     private static func checkQuota(_ db: Database, ownerId: String, regionId: String, quota: Int) throws {
-        // S2: only images the account owns count; images shared with it never do.
         let owned = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM images WHERE owner_id = ? AND region_id = ?", arguments: [ownerId, regionId]) ?? 0
-        guard owned < quota else { throw ECSError.imageQuotaExceeded }
+        try ImageRules.checkQuota(ownedInRegion: owned, quota: quota)
     }
 
     private static func isNameTaken(_ db: Database, name: String, ownerId: String, regionId: String) throws -> Bool {

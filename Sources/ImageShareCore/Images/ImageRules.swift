@@ -103,3 +103,22 @@ extension ImageRules {
         guard image.status == .available else { throw .incorrectImageStatus }
     }
 }
+
+extension ImageRules {
+    /// S2: only images an account owns in a region count toward its quota there; images shared with it never do.
+    public static func checkQuota(ownedInRegion: Int, quota: Int) throws(ECSError) {
+        guard ownedInRegion < quota else { throw .imageQuotaExceeded }
+    }
+
+    /// S5: the owner may copy an image to any region; a recipient only inside the image's region; nobody else.
+    public static func checkCopyable(
+        _ image: Image, by caller: String, isSharedWithCaller: Bool, to destinationRegionId: String
+    ) throws(ECSError) {
+        guard case let .account(owner) = image.ownership else { throw .imageNotFound }
+        if owner != caller {
+            guard isSharedWithCaller else { throw .imageNotFound }
+            guard destinationRegionId == image.regionId else { throw .sameRegionOnly }
+        }
+        guard image.status == .available else { throw .incorrectImageStatus }
+    }
+}
