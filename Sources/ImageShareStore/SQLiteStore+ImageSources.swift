@@ -73,11 +73,12 @@ extension SQLiteStore {
                 guard let size, (1...32_768).contains(size) else { throw ECSError.invalidMappingSize }
                 mappings.append(DiskDeviceMapping(device: device, type: request.type, snapshotId: request.snapshotId ?? "", sizeGiB: size))
             }
-            return (mappings, os!)
+            guard let os else { throw ECSError.imageNeedsOneSystemSnapshot }
+            return (mappings, os)
         }
     }
 
-    private static func ownedSnapshot(_ db: Database, id: String, ownerId: String, regionId: String) throws -> Row {
+    static func ownedSnapshot(_ db: Database, id: String, ownerId: String, regionId: String) throws -> Row {
         guard let row = try Row.fetchOne(
             db, sql: "SELECT * FROM snapshots WHERE id = ? AND owner_id = ? AND region_id = ?", arguments: [id, ownerId, regionId])
         else { throw ECSError.snapshotNotFound }

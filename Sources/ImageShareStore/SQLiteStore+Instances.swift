@@ -7,6 +7,9 @@ extension SQLiteStore: InstanceStore {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
                 try Self.checkLaunchable(db, image: launch.image, by: launch.ownerId, regionId: launch.regionId, now: now)
+                for snapshotId in launch.dataDisks.compactMap(\.snapshotId) {
+                    _ = try Self.ownedSnapshot(db, id: snapshotId, ownerId: launch.ownerId, regionId: launch.regionId)
+                }
                 var ids: [String] = []
                 for index in 0..<launch.amount {
                     let id = ResourceID.random(prefix: "i-")
