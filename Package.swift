@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The domain: accounts, regions, images and their rules. Foundation only.
@@ -26,13 +27,16 @@ let package = Package(
         ),
         // The ECS RPC wire format: parameter bag, request decoding, JSON/XML responses, error bodies.
         .target(name: "ECSWire", dependencies: ["ImageShareCore"]),
-        // Store implementations (embedded SQLite through GRDB).
+        // The store: one SQL implementation of the ports, on SQLite (GRDB) or PostgreSQL (postgres-nio).
         .target(
             name: "ImageShareStore",
             dependencies: [
                 "ImageShareCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The Hummingbird application: RPC endpoint, health check, middlewares.

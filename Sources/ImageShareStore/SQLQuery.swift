@@ -1,25 +1,23 @@
-import GRDB
-
 /// A WHERE clause assembled from optional criteria, with its bind arguments in order.
 struct WhereClause {
     private(set) var conditions: [String] = []
-    private(set) var arguments = StatementArguments()
+    private(set) var arguments: [SQLValue] = []
 
-    mutating func add(_ condition: String, _ values: [(any DatabaseValueConvertible)?] = []) {
+    mutating func add(_ condition: String, _ values: [any SQLBindable] = []) {
         conditions.append(condition)
-        arguments += StatementArguments(values)
+        arguments += values.map(\.sqlValue)
     }
 
     /// `column IN (?, ?, …)`; an empty list matches nothing.
     mutating func add(_ column: String, in values: [String]) {
         guard !values.isEmpty else {
-            conditions.append("0")
+            conditions.append("1 = 0")
             return
         }
-        add("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))", values)
+        add("\(column) IN (\(placeholders(values.count)))", values)
     }
 
-    var sql: String { conditions.isEmpty ? "1" : conditions.joined(separator: " AND ") }
+    var sql: String { conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND ") }
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern that uses `ESCAPE '\'`.

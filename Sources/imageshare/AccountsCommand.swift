@@ -18,7 +18,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let (_, credentials) = try await store.openStore().createAccount(name: name, now: Date())
+            let (_, credentials) = try await store.withStore { try await $0.createAccount(name: name, now: Date()) }
             try printJSON(credentials)
         }
     }
@@ -30,7 +30,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let accounts = try await store.openStore().accounts()
+            let accounts = try await store.withStore { try await $0.accounts() }
             try printJSON(accounts.map { AccountSummary(accountId: $0.id, name: $0.name, createdAt: $0.createdAt) })
         }
     }

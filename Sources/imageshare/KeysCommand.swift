@@ -26,8 +26,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            guard let credentials = try await store.openStore().createAccessKey(accountId: account.accountId, now: Date())
-            else { throw ValidationError("no account \(account.accountId)") }
+            let accountId = account.accountId
+            let created = try await store.withStore { try await $0.createAccessKey(accountId: accountId, now: Date()) }
+            guard let credentials = created else { throw ValidationError("no account \(account.accountId)") }
             try printJSON(credentials)
         }
     }
@@ -40,7 +41,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let keys = try await store.openStore().accessKeys(accountId: account.accountId)
+            let keys = try await store.withStore { try await $0.accessKeys(accountId: account.accountId) }
             try printJSON(keys.map { KeySummary(accessKeyId: $0.id, status: $0.isEnabled ? "Active" : "Inactive", createdAt: $0.createdAt) })
         }
     }
@@ -72,8 +73,11 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     fileprivate static func setEnabled(_ enabled: Bool, accessKeyId: String, account: AccountOption, store: StoreOptions) async throws {
-        guard try await store.openStore().setAccessKeyEnabled(enabled, accessKeyId: accessKeyId, accountId: account.accountId)
-        else { throw ValidationError("account \(account.accountId) has no AccessKey \(accessKeyId)") }
+        let accountId = account.accountId
+        let changed = try await store.withStore {
+            try await $0.setAccessKeyEnabled(enabled, accessKeyId: accessKeyId, accountId: accountId)
+        }
+        guard changed else { throw ValidationError("account \(account.accountId) has no AccessKey \(accessKeyId)") }
         try printJSON(KeySummary(accessKeyId: accessKeyId, status: enabled ? "Active" : "Inactive", createdAt: nil))
     }
 }

@@ -45,23 +45,27 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "imageshare")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let sqlite = try store.openStore()
-        try await createFirstAccountIfEmpty(sqlite)
+        try await store.withStore(logger: logger) { [self, logger] store in
+            try await serve(store: store, logger: logger)
+        }
+    }
 
+    private func serve(store: SQLStore, logger: Logger) async throws {
+        try await createFirstAccountIfEmpty(store)
         var configuration = ServerConfiguration(
             host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota)
         if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {
             configuration.regions = catalogue
         }
         let app = buildApplication(
-            configuration: configuration, dependencies: ServerDependencies(store: sqlite), logger: logger)
+            configuration: configuration, dependencies: ServerDependencies(store: store), logger: logger)
         try await app.runService()
     }
 
     /// Prints the first account's credentials once, on stdout only (never to the log).
-    private func createFirstAccountIfEmpty(_ sqlite: SQLiteStore) async throws {
-        guard try await sqlite.accounts().isEmpty else { return }
-        let (_, credentials) = try await sqlite.createAccount(name: "default", now: Date())
+    private func createFirstAccountIfEmpty(_ store: SQLStore) async throws {
+        guard try await store.accounts().isEmpty else { return }
+        let (_, credentials) = try await store.createAccount(name: "default", now: Date())
         print(
             """
             Created the first account. Keep the secret: it is not shown again.

@@ -14,12 +14,12 @@ import Testing
 struct TestServer {
     static let now = Date(timeIntervalSince1970: 1_780_000_000)
 
-    let store: SQLiteStore
+    let store: SQLStore
     let credentials: IssuedCredentials
     let app: any ApplicationProtocol
 
     init() async throws {
-        store = try SQLiteStore.inMemory()
+        store = try await SQLStore.inMemory()
         credentials = try await store.createAccount(name: "tester", now: Self.now).1
         var logger = Logger(label: "test")
         logger.logLevel = .critical

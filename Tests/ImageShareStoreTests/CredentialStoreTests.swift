@@ -9,7 +9,7 @@ struct CredentialStoreTests {
 
     @Test("a new account has one enabled key whose secret round-trips")
     func createAccount() async throws {
-        let store = try SQLiteStore.inMemory()
+        let store = try await SQLStore.inMemory()
         let (account, credentials) = try await store.createAccount(name: "alice", now: now)
         #expect(Account.isWellFormedID(account.id))
         #expect(credentials.accountId == account.id)
@@ -24,7 +24,7 @@ struct CredentialStoreTests {
 
     @Test("keys can be added, disabled and enabled, only through their own account")
     func keyLifecycle() async throws {
-        let store = try SQLiteStore.inMemory()
+        let store = try await SQLStore.inMemory()
         let (alice, _) = try await store.createAccount(name: "alice", now: now)
         let (bob, _) = try await store.createAccount(name: "bob", now: now)
         let second = try #require(try await store.createAccessKey(accountId: alice.id, now: now))
@@ -41,7 +41,7 @@ struct CredentialStoreTests {
 
     @Test("a nonce is claimed once per key until its retention ends")
     func nonces() async throws {
-        let store = try SQLiteStore.inMemory()
+        let store = try await SQLStore.inMemory()
         let later = now.addingTimeInterval(1800)
         #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: now, expiresAt: later))
         #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: now.addingTimeInterval(60), expiresAt: later))
@@ -53,7 +53,7 @@ struct CredentialStoreTests {
 
     @Test("purging forgets only expired nonces")
     func purge() async throws {
-        let store = try SQLiteStore.inMemory()
+        let store = try await SQLStore.inMemory()
         _ = try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10))
         _ = try await store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000))
         try await store.purgeNonces(expiredBefore: now.addingTimeInterval(100))
@@ -68,18 +68,18 @@ struct CredentialStoreTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let credentials: IssuedCredentials
         do {
-            let store = try SQLiteStore(directory: directory)
+            let store = try await SQLStore.sqlite(directory: directory)
             credentials = try await store.createAccount(name: "alice", now: now).1
             _ = try await store.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900))
         }
-        let keyFile = directory.appendingPathComponent(SQLiteStore.keyFileName).path
+        let keyFile = directory.appendingPathComponent(SQLStore.keyFileName).path
         let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
             let bytes = try Data(contentsOf: directory.appendingPathComponent(name))
             #expect(bytes.range(of: Data(credentials.accessKeySecret.utf8)) == nil, "secret in plain text in \(name)")
         }
-        let reopened = try SQLiteStore(directory: directory)
+        let reopened = try await SQLStore.sqlite(directory: directory)
         #expect(try await reopened.accessKey(id: credentials.accessKeyId)?.secret == credentials.accessKeySecret)
         #expect(try await !reopened.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900)))
     }

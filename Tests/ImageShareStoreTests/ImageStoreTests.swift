@@ -10,13 +10,13 @@ struct StoreFixture {
     static let publicImage = PublicImageCatalogue(regions: .builtIn).images(in: region)
         .first { $0.id.hasPrefix("ubuntu_22_04_x64") }!
 
-    let store: SQLiteStore
+    let store: SQLStore
     let owner: String
     let friend: String
     let stranger: String
 
-    init(store: SQLiteStore? = nil) async throws {
-        self.store = try store ?? SQLiteStore.inMemory()
+    init(store: SQLStore? = nil) async throws {
+        if let store { self.store = store } else { self.store = try await SQLStore.inMemory() }
         owner = try await self.store.createAccount(name: "owner", now: Self.now).0.id
         friend = try await self.store.createAccount(name: "friend", now: Self.now).0.id
         stranger = try await self.store.createAccount(name: "stranger", now: Self.now).0.id
@@ -200,9 +200,9 @@ struct ImageStoreTests {
     func raceForTheCap() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-race-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let fixture = try await StoreFixture(store: try SQLiteStore(directory: directory))
+        let fixture = try await StoreFixture(store: try await SQLStore.sqlite(directory: directory))
         // A second store on the same files stands in for a second process.
-        let other = try SQLiteStore(directory: directory)
+        let other = try await SQLStore.sqlite(directory: directory)
         let id = try await fixture.makeImage()
         var recipients: [String] = []
         for index in 0..<60 { recipients.append(try await fixture.store.createAccount(name: "r\(index)", now: now).0.id) }

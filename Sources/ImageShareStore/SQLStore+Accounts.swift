@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import ImageShareCore
 
-extension SQLiteStore: AccountStore {
+extension SQLStore: AccountStore {
     public func createAccount(name: String, now: Date) async throws -> (Account, IssuedCredentials) {
         let keyID = generator.accessKeyID()
         let secret = generator.accessKeySecret()
@@ -27,15 +26,15 @@ extension SQLiteStore: AccountStore {
 
     public func accounts() async throws -> [Account] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM accounts ORDER BY created_at, id")
-                .map(Self.account(from:))
+            try SQLRow.fetchAll(db, sql: "SELECT id, name, created_at FROM accounts ORDER BY created_at, id")
+                .map { try Self.account(from: $0) }
         }
     }
 
     public func account(id: String) async throws -> Account? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, created_at FROM accounts WHERE id = ?", arguments: [id])
-                .map(Self.account(from:))
+            try SQLRow.fetchOne(db, sql: "SELECT id, name, created_at FROM accounts WHERE id = ?", arguments: [id])
+                .map { try Self.account(from: $0) }
         }
     }
 
@@ -55,7 +54,7 @@ extension SQLiteStore: AccountStore {
 
     public func accessKeys(accountId: String) async throws -> [AccessKey] {
         try await read { db in
-            try Row.fetchAll(
+            try SQLRow.fetchAll(
                 db,
                 sql: """
                     SELECT id, account_id, secret_sealed, enabled, created_at FROM access_keys
@@ -70,18 +69,17 @@ extension SQLiteStore: AccountStore {
         try await write { db in
             try db.execute(
                 sql: "UPDATE access_keys SET enabled = ? WHERE id = ? AND account_id = ?",
-                arguments: [enabled, accessKeyId, accountId])
-            return db.changesCount == 1
+                arguments: [enabled, accessKeyId, accountId]) == 1
         }
     }
 
-    private static func insertKey(_ db: Database, id: String, accountId: String, sealed: Data, now: Date) throws {
+    private static func insertKey(_ db: any SQLSession, id: String, accountId: String, sealed: Data, now: Date) throws {
         try db.execute(
             sql: "INSERT INTO access_keys (id, account_id, secret_sealed, enabled, created_at) VALUES (?, ?, ?, 1, ?)",
             arguments: [id, accountId, sealed, now.storeMillis])
     }
 
-    private static func account(from row: Row) -> Account {
-        Account(id: row["id"], name: row["name"], createdAt: Date(storeMillis: row["created_at"]))
+    private static func account(from row: SQLRow) throws -> Account {
+        Account(id: try row.get("id"), name: try row.get("name"), createdAt: Date(storeMillis: try row.get("created_at")))
     }
 }

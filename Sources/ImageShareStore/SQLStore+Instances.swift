@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import ImageShareCore
 
-extension SQLiteStore: InstanceStore {
+extension SQLStore: InstanceStore {
     public func launchInstances(_ launch: LaunchRequest, idempotency: IdempotencyKey?, now: Date) async throws -> [String] {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
@@ -63,12 +62,12 @@ extension SQLiteStore: InstanceStore {
             if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
             if let status = filter.status { clause.add("status = ?", [status.rawValue]) }
             if let pattern = filter.namePattern {
-                clause.add("name LIKE ? ESCAPE '\\'", [likeEscaped(pattern).replacingOccurrences(of: "*", with: "%")])
+                clause.add("name \(db.dialect.caseInsensitiveLike) ? ESCAPE '\\'", [likeEscaped(pattern).replacingOccurrences(of: "*", with: "%")])
             }
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instances WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments = clause.arguments
+            var arguments: [any SQLBindable] = clause.arguments
             arguments += [limit, offset]
-            let rows = try Row.fetchAll(
+            let rows = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM instances WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: arguments)
             return (try rows.map { try Self.instance(from: $0, db: db) }, total)
@@ -77,7 +76,7 @@ extension SQLiteStore: InstanceStore {
 
     public func instance(id: String, ownerId: String) async throws -> Instance? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
                 .map { try Self.instance(from: $0, db: db) }
         }
     }
@@ -87,21 +86,25 @@ extension SQLiteStore: InstanceStore {
     ) async throws {
         try await write { db in
             guard let current = try String.fetchOne(
-                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)", arguments: [id, ownerId])
             else { throw ECSError.instanceNotFound }
             guard let currentStatus = InstanceStatus(rawValue: current), allowed.contains(currentStatus) else {
                 throw ECSError.incorrectInstanceStatus
             }
-            try db.execute(
-                sql: "UPDATE instances SET status = ?, started_at = CASE WHEN ? THEN ? ELSE started_at END WHERE id = ?",
-                arguments: [status.rawValue, status == .running, now.storeMillis, id])
+            // A start records its time; other transitions keep the last one.
+            if status == .running {
+                try db.execute(
+                    sql: "UPDATE instances SET status = ?, started_at = ? WHERE id = ?", arguments: [status.rawValue, now.storeMillis, id])
+            } else {
+                try db.execute(sql: "UPDATE instances SET status = ? WHERE id = ?", arguments: [status.rawValue, id])
+            }
         }
     }
 
     public func deleteInstance(id: String, ownerId: String, force: Bool) async throws {
         try await write { db in
             guard let current = try String.fetchOne(
-                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)", arguments: [id, ownerId])
             else { throw ECSError.instanceNotFound }
             guard force || current == InstanceStatus.stopped.rawValue else { throw ECSError.incorrectInstanceStatus }
             try db.execute(sql: "DELETE FROM disks WHERE instance_id = ? AND delete_with_instance = 1", arguments: [id])
@@ -117,14 +120,14 @@ extension SQLiteStore: InstanceStore {
     ) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let instance = try Row.fetchOne(
-                    db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [instanceId, ownerId])
+                guard let instance = try SQLRow.fetchOne(
+                    db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)", arguments: [instanceId, ownerId])
                 else { throw ECSError.instanceNotFound }
-                guard instance["status"] as String == InstanceStatus.stopped.rawValue else { throw ECSError.incorrectInstanceStatus }
-                try Self.checkLaunchable(db, image: image, by: ownerId, regionId: instance["region_id"], now: now)
-                let old = try Row.fetchOne(
+                guard try instance.get("status") as String == InstanceStatus.stopped.rawValue else { throw ECSError.incorrectInstanceStatus }
+                try Self.checkLaunchable(db, image: image, by: ownerId, regionId: try instance.get("region_id", as: String.self), now: now)
+                let old = try SQLRow.fetchOne(
                     db, sql: "SELECT * FROM disks WHERE instance_id = ? AND type = 'system'", arguments: [instanceId])
-                let size = sizeGiB ?? max(image.sizeGiB, old?["size_gib"] ?? 20)
+                let size = try sizeGiB ?? max(image.sizeGiB, old?.get("size_gib", as: Int.self) ?? 20)
                 guard size >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
                 try db.execute(sql: "DELETE FROM disks WHERE instance_id = ? AND type = 'system'", arguments: [instanceId])
                 let id = ResourceID.random(prefix: "d-")
@@ -136,7 +139,7 @@ extension SQLiteStore: InstanceStore {
                         VALUES (?, ?, ?, ?, ?, ?, 'system', ?, ?, '/dev/xvda', 'In_use', ?, ?, '', 1, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        id, instance["region_id"], instance["zone_id"], ownerId, instanceId, "", old?["category"] ?? "cloud_essd",
+                        id, try instance.get("region_id", as: String.self), try instance.get("zone_id", as: String.self), ownerId, instanceId, "", try old?.get("category", as: String.self) ?? "cloud_essd",
                         size, image.id, image.ownerId ?? "", now.storeMillis, now.storeMillis, image.os.osType.rawValue, image.os.osName,
                         image.os.osNameEn, image.os.platform, image.os.architecture.rawValue,
                     ])
@@ -150,7 +153,7 @@ extension SQLiteStore: InstanceStore {
 
     public func disk(id: String, ownerId: String) async throws -> Disk? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId]).map(Self.disk(from:))
+            try SQLRow.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId]).map { try Self.disk(from: $0) }
         }
     }
 
@@ -166,12 +169,12 @@ extension SQLiteStore: InstanceStore {
             if let status = filter.status { clause.add("status = ?", [status]) }
             if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM disks WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments = clause.arguments
+            var arguments: [any SQLBindable] = clause.arguments
             arguments += [limit, offset]
-            let rows = try Row.fetchAll(
+            let rows = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM disks WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: arguments)
-            return (rows.map(Self.disk(from:)), total)
+            return (try rows.map { try Self.disk(from: $0) }, total)
         }
     }
 
@@ -180,14 +183,14 @@ extension SQLiteStore: InstanceStore {
     ) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let disk = try Row.fetchOne(
+                guard let disk = try SQLRow.fetchOne(
                     db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [diskId, ownerId])
                 else { throw ECSError.diskNotFound }
                 let id = ResourceID.random(prefix: "s-")
                 try Self.insertSnapshot(
-                    db, id: id, regionId: disk["region_id"], ownerId: ownerId, name: name ?? id, description: description,
-                    diskId: diskId, diskType: disk["type"], sizeGiB: disk["size_gib"], instanceId: disk["instance_id"] ?? "",
-                    imageId: disk["image_id"], os: Self.osProfile(from: disk), usage: "none", now: now)
+                    db, id: id, regionId: try disk.get("region_id"), ownerId: ownerId, name: name ?? id, description: description,
+                    diskId: diskId, diskType: try disk.get("type"), sizeGiB: try disk.get("size_gib"), instanceId: try disk.get("instance_id") ?? "",
+                    imageId: try disk.get("image_id"), os: try Self.osProfile(from: disk), usage: "none", now: now)
                 return [id]
             }[0]
         }
@@ -203,27 +206,27 @@ extension SQLiteStore: InstanceStore {
             if let diskId = filter.diskId { clause.add("source_disk_id = ?", [diskId]) }
             if let instanceId = filter.instanceId { clause.add("source_instance_id = ?", [instanceId]) }
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshots WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments = clause.arguments
+            var arguments: [any SQLBindable] = clause.arguments
             arguments += [limit, offset]
-            let rows = try Row.fetchAll(
+            let rows = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM snapshots WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                 arguments: arguments)
-            return (rows.map(Self.snapshot(from:)), total)
+            return (try rows.map { try Self.snapshot(from: $0) }, total)
         }
     }
 
     // MARK: Helpers
 
     /// Re-checks inside the transaction that a custom image is still usable by `accountId` (S8, S11, S14).
-    private static func checkLaunchable(_ db: Database, image: LaunchImage, by accountId: String, regionId: String, now: Date) throws {
+    private static func checkLaunchable(_ db: any SQLSession, image: LaunchImage, by accountId: String, regionId: String, now: Date) throws {
         guard image.ownerId != nil else { return }
-        guard let current = try fetchImage(db, id: image.id, regionId: regionId, now: now),
+        guard let current = try fetchImage(db, id: image.id, regionId: regionId, now: now, lock: true),
             ImageRules.canLaunch(current, by: accountId, isSharedWithViewer: try isShared(db, imageId: image.id, with: accountId))
         else { throw ECSError.imageNotFound }
     }
 
     private static func insertDisk(
-        _ db: Database, instanceId: String, launch: LaunchRequest, type: String, device: String, sizeGiB: Int, category: String,
+        _ db: any SQLSession, instanceId: String, launch: LaunchRequest, type: String, device: String, sizeGiB: Int, category: String,
         imageId: String, snapshotId: String, deleteWithInstance: Bool, now: Date
     ) throws {
         let os = launch.image.os
@@ -248,36 +251,36 @@ extension SQLiteStore: InstanceStore {
         return "172.\(16 + a).\(b).\(c)"
     }
 
-    private static func instance(from row: Row, db: Database) throws -> Instance {
-        let id: String = row["id"]
-        let tags = try Row.fetchAll(db, sql: "SELECT tag_key, tag_value FROM instance_tags WHERE instance_id = ? ORDER BY tag_key", arguments: [id])
-            .map { ResourceTag(key: $0["tag_key"], value: $0["tag_value"]) }
-        let type: String = row["instance_type"]
-        let groups: String = row["security_group_ids"]
+    private static func instance(from row: SQLRow, db: any SQLSession) throws -> Instance {
+        let id: String = try row.get("id")
+        let tags = try SQLRow.fetchAll(db, sql: "SELECT tag_key, tag_value FROM instance_tags WHERE instance_id = ? ORDER BY tag_key", arguments: [id])
+            .map { ResourceTag(key: try $0.get("tag_key"), value: try $0.get("tag_value")) }
+        let type: String = try row.get("instance_type")
+        let groups: String = try row.get("security_group_ids")
         return Instance(
-            id: id, regionId: row["region_id"], zoneId: row["zone_id"], ownerId: row["owner_id"], name: row["name"],
-            description: row["description"], hostName: row["host_name"],
+            id: id, regionId: try row.get("region_id"), zoneId: try row.get("zone_id"), ownerId: try row.get("owner_id"), name: try row.get("name"),
+            description: try row.get("description"), hostName: try row.get("host_name"),
             instanceType: InstanceType.catalogue[type] ?? InstanceType(id: type, cpu: 2, memoryMiB: 4_096),
-            imageId: row["image_id"], status: InstanceStatus(rawValue: row["status"]) ?? .stopped,
-            creationTime: Date(storeMillis: row["created_at"]), startTime: (row["started_at"] as Int64?).map(Date.init(storeMillis:)),
-            securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: row["vswitch_id"],
-            vpcId: row["vpc_id"], privateIp: row["private_ip"], chargeType: row["charge_type"], osType: row["os_type"],
-            osName: row["os_name"], tags: tags)
+            imageId: try row.get("image_id"), status: InstanceStatus(rawValue: try row.get("status")) ?? .stopped,
+            creationTime: Date(storeMillis: try row.get("created_at")), startTime: (try row.get("started_at") as Int64?).map(Date.init(storeMillis:)),
+            securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: try row.get("vswitch_id"),
+            vpcId: try row.get("vpc_id"), privateIp: try row.get("private_ip"), chargeType: try row.get("charge_type"), osType: try row.get("os_type"),
+            osName: try row.get("os_name"), tags: tags)
     }
 
-    private static func disk(from row: Row) -> Disk {
+    private static func disk(from row: SQLRow) throws -> Disk {
         Disk(
-            id: row["id"], regionId: row["region_id"], zoneId: row["zone_id"], ownerId: row["owner_id"], instanceId: row["instance_id"],
-            name: row["name"], type: row["type"], category: row["category"], sizeGiB: row["size_gib"], device: row["device"],
-            status: row["status"], imageId: row["image_id"], imageOwnerId: row["image_owner_id"], sourceSnapshotId: row["source_snapshot_id"],
-            deleteWithInstance: row["delete_with_instance"], creationTime: Date(storeMillis: row["created_at"]),
-            attachedTime: (row["attached_at"] as Int64?).map(Date.init(storeMillis:)))
+            id: try row.get("id"), regionId: try row.get("region_id"), zoneId: try row.get("zone_id"), ownerId: try row.get("owner_id"), instanceId: try row.get("instance_id"),
+            name: try row.get("name"), type: try row.get("type"), category: try row.get("category"), sizeGiB: try row.get("size_gib"), device: try row.get("device"),
+            status: try row.get("status"), imageId: try row.get("image_id"), imageOwnerId: try row.get("image_owner_id"), sourceSnapshotId: try row.get("source_snapshot_id"),
+            deleteWithInstance: try row.get("delete_with_instance"), creationTime: Date(storeMillis: try row.get("created_at")),
+            attachedTime: (try row.get("attached_at") as Int64?).map(Date.init(storeMillis:)))
     }
 
-    private static func snapshot(from row: Row) -> Snapshot {
+    private static func snapshot(from row: SQLRow) throws -> Snapshot {
         Snapshot(
-            id: row["id"], regionId: row["region_id"], ownerId: row["owner_id"], name: row["name"], description: row["description"],
-            sourceDiskId: row["source_disk_id"], sourceDiskType: row["source_disk_type"], sourceDiskSizeGiB: row["source_disk_size"],
-            sourceImageId: row["source_image_id"], creationTime: Date(storeMillis: row["created_at"]), usage: row["usage"])
+            id: try row.get("id"), regionId: try row.get("region_id"), ownerId: try row.get("owner_id"), name: try row.get("name"), description: try row.get("description"),
+            sourceDiskId: try row.get("source_disk_id"), sourceDiskType: try row.get("source_disk_type"), sourceDiskSizeGiB: try row.get("source_disk_size"),
+            sourceImageId: try row.get("source_image_id"), creationTime: Date(storeMillis: try row.get("created_at")), usage: try row.get("usage"))
     }
 }

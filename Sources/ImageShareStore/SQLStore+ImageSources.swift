@@ -1,43 +1,42 @@
 import Foundation
-import GRDB
 import ImageShareCore
 
-extension SQLiteStore {
+extension SQLStore {
     /// The disks of a new image and the OS it carries, from an instance, a snapshot or explicit mappings.
     /// Snapshots taken on the way are inserted in the same transaction.
-    static func diskMappings(for image: NewImage, in db: Database, now: Date) throws -> ([DiskDeviceMapping], OSProfile) {
+    static func diskMappings(for image: NewImage, in db: any SQLSession, now: Date) throws -> ([DiskDeviceMapping], OSProfile) {
         switch image.source {
         case let .instance(instanceId):
             guard let status = try String.fetchOne(
-                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ? AND region_id = ?",
+                db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ? AND region_id = ?\(db.dialect.forUpdate)",
                 arguments: [instanceId, image.ownerId, image.regionId])
             else { throw ECSError.instanceNotFound }
             guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
                 throw ECSError.incorrectInstanceStatusForImage
             }
-            let disks = try Row.fetchAll(
+            let disks = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM disks WHERE instance_id = ? ORDER BY type DESC, device", arguments: [instanceId])
             var mappings: [DiskDeviceMapping] = []
             var os: OSProfile?
             for disk in disks {
                 let snapshotId = ResourceID.random(prefix: "s-")
-                let diskOS = osProfile(from: disk)
+                let diskOS = try osProfile(from: disk)
                 try insertSnapshot(
                     db, id: snapshotId, regionId: image.regionId, ownerId: image.ownerId, name: "image source \(snapshotId)",
-                    description: "", diskId: disk["id"], diskType: disk["type"], sizeGiB: disk["size_gib"],
-                    instanceId: instanceId, imageId: disk["image_id"], os: diskOS, usage: "image", now: now)
-                if disk["type"] as String == "system" { os = diskOS }
-                mappings.append(DiskDeviceMapping(device: disk["device"], type: disk["type"], snapshotId: snapshotId, sizeGiB: disk["size_gib"]))
+                    description: "", diskId: try disk.get("id"), diskType: try disk.get("type"), sizeGiB: try disk.get("size_gib"),
+                    instanceId: instanceId, imageId: try disk.get("image_id"), os: diskOS, usage: "image", now: now)
+                if try disk.get("type") as String == "system" { os = diskOS }
+                mappings.append(DiskDeviceMapping(device: try disk.get("device"), type: try disk.get("type"), snapshotId: snapshotId, sizeGiB: try disk.get("size_gib")))
             }
             guard let os else { throw ECSError.incorrectInstanceStatusForImage }
             return (mappings, os)
 
         case let .snapshot(snapshotId):
             let snapshot = try ownedSnapshot(db, id: snapshotId, ownerId: image.ownerId, regionId: image.regionId)
-            guard snapshot["source_disk_type"] as String == "system" else { throw ECSError.snapshotNotSystemDisk }
+            guard try snapshot.get("source_disk_type") as String == "system" else { throw ECSError.snapshotNotSystemDisk }
             try markSnapshotUsed(db, id: snapshotId, by: "image")
-            return ([DiskDeviceMapping(device: "/dev/xvda", type: "system", snapshotId: snapshotId, sizeGiB: snapshot["source_disk_size"])],
-                    osProfile(from: snapshot))
+            return ([DiskDeviceMapping(device: "/dev/xvda", type: "system", snapshotId: snapshotId, sizeGiB: try snapshot.get("source_disk_size"))],
+                    try osProfile(from: snapshot))
 
         case let .mappings(requests):
             let systems = requests.filter { $0.type == "system" }
@@ -64,10 +63,10 @@ extension SQLiteStore {
                 var size = request.sizeGiB
                 if let snapshotId = request.snapshotId {
                     let snapshot = try ownedSnapshot(db, id: snapshotId, ownerId: image.ownerId, regionId: image.regionId)
-                    let snapshotSize: Int = snapshot["source_disk_size"]
+                    let snapshotSize: Int = try snapshot.get("source_disk_size")
                     if let requested = size, requested < snapshotSize { throw ECSError.invalidMappingSize }
                     size = size ?? snapshotSize
-                    if snapshotId == systemSnapshot { os = osProfile(from: snapshot) }
+                    if snapshotId == systemSnapshot { os = try osProfile(from: snapshot) }
                     try markSnapshotUsed(db, id: snapshotId, by: "image")
                 }
                 guard let size, (1...32_768).contains(size) else { throw ECSError.invalidMappingSize }
@@ -78,15 +77,15 @@ extension SQLiteStore {
         }
     }
 
-    static func ownedSnapshot(_ db: Database, id: String, ownerId: String, regionId: String) throws -> Row {
-        guard let row = try Row.fetchOne(
+    static func ownedSnapshot(_ db: any SQLSession, id: String, ownerId: String, regionId: String) throws -> SQLRow {
+        guard let row = try SQLRow.fetchOne(
             db, sql: "SELECT * FROM snapshots WHERE id = ? AND owner_id = ? AND region_id = ?", arguments: [id, ownerId, regionId])
         else { throw ECSError.snapshotNotFound }
         return row
     }
 
     /// Records what a snapshot has been used for (`image`, `disk`, both as `image_disk`).
-    static func markSnapshotUsed(_ db: Database, id: String, by use: String) throws {
+    static func markSnapshotUsed(_ db: any SQLSession, id: String, by use: String) throws {
         try db.execute(
             sql: """
                 UPDATE snapshots SET usage = CASE
@@ -97,14 +96,14 @@ extension SQLiteStore {
             arguments: [use, use, id])
     }
 
-    static func osProfile(from row: Row) -> OSProfile {
+    static func osProfile(from row: SQLRow) throws -> OSProfile {
         OSProfile(
-            osType: OSType(rawValue: row["os_type"]) ?? .linux, osName: row["os_name"], osNameEn: row["os_name_en"],
-            platform: row["platform"], architecture: Architecture(rawValue: row["architecture"]) ?? .x86_64)
+            osType: OSType(rawValue: try row.get("os_type")) ?? .linux, osName: try row.get("os_name"), osNameEn: try row.get("os_name_en"),
+            platform: try row.get("platform"), architecture: Architecture(rawValue: try row.get("architecture")) ?? .x86_64)
     }
 
     static func insertSnapshot(
-        _ db: Database, id: String, regionId: String, ownerId: String, name: String, description: String, diskId: String,
+        _ db: any SQLSession, id: String, regionId: String, ownerId: String, name: String, description: String, diskId: String,
         diskType: String, sizeGiB: Int, instanceId: String, imageId: String, os: OSProfile, usage: String, now: Date
     ) throws {
         try db.execute(

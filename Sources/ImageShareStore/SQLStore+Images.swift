@@ -1,16 +1,16 @@
 import Foundation
-import GRDB
 import ImageShareCore
 
-extension SQLiteStore: ImageStore {
+extension SQLStore: ImageStore {
     public func customImages(
         in regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, offset: Int, limit: Int,
         now: Date
     ) async throws -> (images: [Image], totalCount: Int) {
         try await read { db in
-            let clause = Self.imageWhere(regionId: regionId, scope: scope, viewer: viewer, filter: filter, now: now)
+            let clause = Self.imageWhere(
+                regionId: regionId, scope: scope, viewer: viewer, filter: filter, now: now, dialect: db.dialect)
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images i WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments: StatementArguments = [now.storeMillis]
+            var arguments: [any SQLBindable] = [now.storeMillis]
             arguments += clause.arguments
             arguments += [limit, offset]
             let images = try Self.fetchImages(
@@ -53,7 +53,7 @@ extension SQLiteStore: ImageStore {
     public func copyImage(_ copy: ImageCopyRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now) else {
+                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now, lock: true) else {
                     throw ECSError.imageNotFound
                 }
                 try ImageRules.checkCopyable(
@@ -91,12 +91,12 @@ extension SQLiteStore: ImageStore {
 
     public func cancelCopy(imageId: String, regionId: String, callerId: String, now: Date) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: callerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: callerId)
             guard image.copiedFrom != nil else { throw ECSError.imageNotFromCopy }
             guard image.status == .creating else { throw ECSError.imageCopyFinished }
             let snapshots = image.diskDeviceMappings.map(\.snapshotId)
             try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [imageId])
-            try db.execute(sql: "DELETE FROM snapshots WHERE id IN (\(placeholders(snapshots.count)))", arguments: StatementArguments(snapshots))
+            try db.execute(sql: "DELETE FROM snapshots WHERE id IN (\(placeholders(snapshots.count)))", arguments: snapshots)
         }
     }
 
@@ -104,7 +104,7 @@ extension SQLiteStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, changes: ImageAttributeChanges, now: Date
     ) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
             if let name = changes.name, name != image.name {
                 try Self.checkNameFree(db, name: name, ownerId: ownerId, regionId: regionId)
             }
@@ -123,7 +123,7 @@ extension SQLiteStore: ImageStore {
 
     public func deleteImage(imageId: String, regionId: String, ownerId: String, force: Bool, now: Date) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
             let copying = try Bool.fetchOne(
                 db,
                 sql: "SELECT EXISTS (SELECT 1 FROM images WHERE copied_from = ? AND status = 'Creating' AND ready_at > ?)",
@@ -138,12 +138,12 @@ extension SQLiteStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, add: [String], remove: [String], isPublic: Bool?, now: Date
     ) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
             let current = Set(try String.fetchAll(db, sql: "SELECT account_id FROM image_shares WHERE image_id = ?", arguments: [imageId]))
             let named = Array(Set(add.prefix(ImageRules.maxAccountsPerCall) + remove.prefix(ImageRules.maxAccountsPerCall)))
             let existing = named.isEmpty
                 ? Set<String>()
-                : Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE id IN (\(placeholders(named.count)))", arguments: StatementArguments(named)))
+                : Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE id IN (\(placeholders(named.count)))", arguments: named))
             let change = try ImageRules.shareChange(
                 image: image, owner: ownerId, add: add, remove: remove, current: current, existingAccounts: existing)
             if isPublic == true, !image.isPublic { try ImageRules.checkPublishable(image) }
@@ -153,8 +153,8 @@ extension SQLiteStore: ImageStore {
                     arguments: [imageId, account, now.storeMillis])
             }
             if !change.remove.isEmpty {
-                var arguments: StatementArguments = [imageId]
-                arguments += StatementArguments(change.remove)
+                var arguments: [any SQLBindable] = [imageId]
+                arguments += change.remove
                 try db.execute(
                     sql: "DELETE FROM image_shares WHERE image_id = ? AND account_id IN (\(placeholders(change.remove.count)))",
                     arguments: arguments)
@@ -170,25 +170,27 @@ extension SQLiteStore: ImageStore {
     ) async throws -> SharePermissionPage {
         try await read { db in
             let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
-            let rows = try Row.fetchAll(
+            let rows = try SQLRow.fetchAll(
                 db,
                 sql: "SELECT account_id, shared_at FROM image_shares WHERE image_id = ? ORDER BY shared_at, account_id LIMIT ? OFFSET ?",
                 arguments: [imageId, limit, offset])
             return SharePermissionPage(
-                accounts: rows.map { (accountId: $0["account_id"], sharedAt: Date(storeMillis: $0["shared_at"])) },
+                accounts: try rows.map { (accountId: try $0.get("account_id"), sharedAt: Date(storeMillis: try $0.get("shared_at"))) },
                 totalCount: image.shareCount, isPublic: image.isPublic)
         }
     }
 
     // MARK: Helpers inside a transaction
 
-    static func isShared(_ db: Database, imageId: String, with accountId: String) throws -> Bool {
+    static func isShared(_ db: any SQLSession, imageId: String, with accountId: String) throws -> Bool {
         try Bool.fetchOne(
             db, sql: "SELECT EXISTS (SELECT 1 FROM image_shares WHERE image_id = ? AND account_id = ?)",
             arguments: [imageId, accountId]) ?? false
     }
 
-    private static func imageWhere(regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, now: Date) -> WhereClause {
+    private static func imageWhere(
+        regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, now: Date, dialect: SQLDialect
+    ) -> WhereClause {
         var clause = WhereClause()
         clause.add("i.region_id = ?", [regionId])
         switch scope {
@@ -206,7 +208,7 @@ extension SQLiteStore: ImageStore {
         if let architecture = filter.architecture { clause.add("i.architecture = ?", [architecture.rawValue]) }
         if let family = filter.imageFamily { clause.add("i.image_family = ?", [family]) }
         if let name = filter.nameContains, !name.isEmpty {
-            clause.add("i.name LIKE ? ESCAPE '\\'", ["%" + likeEscaped(name) + "%"])
+            clause.add("i.name \(dialect.caseInsensitiveLike) ? ESCAPE '\\'", ["%" + likeEscaped(name) + "%"])
         }
         for tag in filter.tags {
             if let value = tag.value {
@@ -223,24 +225,25 @@ extension SQLiteStore: ImageStore {
         return clause
     }
 
-    private static func checkQuota(_ db: Database, ownerId: String, regionId: String, quota: Int) throws {
+    private static func checkQuota(_ db: any SQLSession, ownerId: String, regionId: String, quota: Int) throws {
+        try lockAccount(db, ownerId)
         let owned = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM images WHERE owner_id = ? AND region_id = ?", arguments: [ownerId, regionId]) ?? 0
         try ImageRules.checkQuota(ownedInRegion: owned, quota: quota)
     }
 
-    private static func isNameTaken(_ db: Database, name: String, ownerId: String, regionId: String) throws -> Bool {
+    private static func isNameTaken(_ db: any SQLSession, name: String, ownerId: String, regionId: String) throws -> Bool {
         try Bool.fetchOne(
             db, sql: "SELECT EXISTS (SELECT 1 FROM images WHERE owner_id = ? AND region_id = ? AND name = ?)",
             arguments: [ownerId, regionId, name]) ?? false
     }
 
-    private static func checkNameFree(_ db: Database, name: String, ownerId: String, regionId: String) throws {
+    private static func checkNameFree(_ db: any SQLSession, name: String, ownerId: String, regionId: String) throws {
         if try isNameTaken(db, name: name, ownerId: ownerId, regionId: regionId) { throw ECSError.imageNameDuplicated }
     }
 
     static func insertImage(
-        _ db: Database, id: String, regionId: String, ownerId: String, name: String, description: String, os: OSProfile,
+        _ db: any SQLSession, id: String, regionId: String, ownerId: String, name: String, description: String, os: OSProfile,
         sizeGiB: Int, family: String, version: String, bootMode: String, copiedFrom: String?,
         mappings: [DiskDeviceMapping], tags: [ResourceTag], readyAt: Date, now: Date
     ) throws {

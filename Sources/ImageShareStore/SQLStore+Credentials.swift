@@ -1,11 +1,10 @@
 import Foundation
-import GRDB
 import ImageShareCore
 
-extension SQLiteStore: CredentialStore {
+extension SQLStore: CredentialStore {
     public func accessKey(id: String) async throws -> AccessKey? {
         try await read { db in
-            try Row.fetchOne(
+            try SQLRow.fetchOne(
                 db, sql: "SELECT id, account_id, secret_sealed, enabled, created_at FROM access_keys WHERE id = ?",
                 arguments: [id]
             ).map(self.accessKey(from:))
@@ -21,20 +20,19 @@ extension SQLiteStore: CredentialStore {
                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
                     WHERE signature_nonces.expires_at < ?
                     """,
-                arguments: [accessKeyId, nonce, expiresAt.storeMillis, now.storeMillis])
-            return db.changesCount == 1
+                arguments: [accessKeyId, nonce, expiresAt.storeMillis, now.storeMillis]) == 1
         }
     }
 
     public func purgeNonces(expiredBefore date: Date) async throws {
-        try await write { db in
+        _ = try await write { db in
             try db.execute(sql: "DELETE FROM signature_nonces WHERE expires_at < ?", arguments: [date.storeMillis])
         }
     }
 
-    func accessKey(from row: Row) throws -> AccessKey {
+    func accessKey(from row: SQLRow) throws -> AccessKey {
         AccessKey(
-            id: row["id"], accountId: row["account_id"], secret: try sealer.open(row["secret_sealed"]),
-            isEnabled: row["enabled"], createdAt: Date(storeMillis: row["created_at"]))
+            id: try row.get("id"), accountId: try row.get("account_id"), secret: try sealer.open(try row.get("secret_sealed")),
+            isEnabled: try row.get("enabled"), createdAt: Date(storeMillis: try row.get("created_at")))
     }
 }

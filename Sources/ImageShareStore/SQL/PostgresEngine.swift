@@ -1,0 +1,194 @@
+import Foundation
+import ImageShareCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import ServiceLifecycle
+
+/// PostgreSQL through postgres-nio, for several servers on one database.
+///
+/// A transaction body is synchronous (see `SQLSession`), so it runs on a worker thread that waits for each
+/// statement; the connection itself stays on its event loop. `run()` must be running (it is a `Service`)
+/// for connections to be made.
+public final class PostgresEngine: SQLEngine, Service {
+    private let client: PostgresClient
+    private let workers: NIOThreadPool
+    private let logger: Logger
+    /// How long one transaction may take before the request gets `ServiceUnavailable` instead of waiting on.
+    private let timeout: Duration
+
+    public var dialect: SQLDialect { .postgres }
+
+    /// Connects lazily to `url` (`postgres://user:password@host:port/database`).
+    public init(url: String, logger: Logger, timeout: Duration = .seconds(5)) throws {
+        var configuration = try Self.configuration(from: url)
+        configuration.options.connectTimeout = .seconds(2)
+        configuration.options.maximumConnections = 16
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        workers = NIOThreadPool(numberOfThreads: 16)
+        workers.start()
+        self.logger = logger
+        self.timeout = timeout
+    }
+
+    deinit { try? workers.syncShutdownGracefully() }
+
+    /// Keeps the connection pool alive until cancelled or shut down.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.client.run() }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", body)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await transaction("BEGIN", body)
+    }
+
+    private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        let logger = logger
+        let workers = workers
+        do {
+            return try await withDeadline(timeout) { [client] in
+                try await client.withConnection { connection in
+                    try await workers.runIfActive {
+                        let session = PostgresSession(connection: connection, logger: logger)
+                        _ = try session.execute(begin, [])
+                        do {
+                            let result = try body(session)
+                            _ = try session.execute("COMMIT", [])
+                            return result
+                        } catch {
+                            _ = try? session.execute("ROLLBACK", [])
+                            throw error
+                        }
+                    }
+                }
+            }
+        } catch let error as PSQLError {
+            throw Self.translate(error, logger: logger)
+        } catch is DeadlineExceeded {
+            logger.warning("database transaction timed out")
+            throw ECSError.serviceUnavailable
+        }
+    }
+
+    /// Connection trouble is temporary for the client (503); a server-side SQL error is a bug (500).
+    private static func translate(_ error: PSQLError, logger: Logger) -> any Error {
+        switch error.code {
+        case .server:
+            // 08xxx: connection exception; 57P0x: the server is shutting down or restarting; 53xxx: out of resources.
+            let state = error.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { return ECSError.serviceUnavailable }
+            logger.error("database error", metadata: ["sqlState": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
+            return error
+        default:
+            logger.warning("database unavailable", metadata: ["error": "\(error.code)"])
+            return ECSError.serviceUnavailable
+        }
+    }
+
+    /// Parses `postgres://user:password@host:port/database` (also `postgresql://`).
+    static func configuration(from url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
+        else { throw InvalidDatabaseURL(url: url) }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let tls = components.queryItems?.first { $0.name == "sslmode" }?.value == "require"
+        return PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: tls ? .require(.makeClientConfiguration()) : .disable)
+    }
+
+    /// A `--database` value that is not a usable PostgreSQL URL.
+    public struct InvalidDatabaseURL: Error, CustomStringConvertible {
+        let url: String
+        public var description: String {
+            "not a PostgreSQL URL (expected postgres://user:password@host:port/database)"
+        }
+    }
+}
+
+/// A deadline passed before the work finished.
+struct DeadlineExceeded: Error {}
+
+/// Runs `work`, giving up with `DeadlineExceeded` after `timeout`.
+func withDeadline<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw DeadlineExceeded()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// One PostgreSQL connection inside a transaction, used from a worker thread that waits for each statement.
+struct PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try run(sql, arguments).rows.map(Self.row)
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try run(sql, arguments).metadata.rows ?? 0
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+        // Waiting is safe here: this is a worker thread, never the connection's event loop.
+        try connection.query(Self.numbered(sql), arguments.map(Self.data)).wait()
+    }
+
+    /// Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone.
+    static func numbered(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.count + 16)
+        var index = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?", !quoted {
+                index += 1
+                output += "$\(index)"
+            } else {
+                output.append(character)
+            }
+        }
+        return output
+    }
+
+    private static func data(_ value: SQLValue) -> PostgresData {
+        switch value {
+        case .null: .null
+        case let .integer(number): PostgresData(int64: number)
+        case let .text(text): PostgresData(string: text)
+        case let .blob(data): PostgresData(bytes: [UInt8](data))
+        }
+    }
+
+    private static func row(_ row: PostgresRow) throws -> SQLRow {
+        var columns: [String] = []
+        var values: [SQLValue] = []
+        for cell in row {
+            columns.append(cell.columnName)
+            guard cell.bytes != nil else {
+                values.append(.null)
+                continue
+            }
+            switch cell.dataType {
+            case .int2, .int4, .int8, .oid: values.append(.integer(try cell.decode(Int64.self)))
+            case .bool: values.append(.integer(try cell.decode(Bool.self) ? 1 : 0))
+            case .bytea: values.append(.blob(Data(try cell.decode(ByteBuffer.self).readableBytesView)))
+            default: values.append(.text(try cell.decode(String.self)))
+            }
+        }
+        return SQLRow(columns: columns, values: values)
+    }
+}

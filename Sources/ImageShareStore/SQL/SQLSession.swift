@@ -1,0 +1,107 @@
+import Foundation
+
+/// The differences between the SQL dialects the store speaks.
+public struct SQLDialect: Sendable {
+    /// `LIKE` (already case-insensitive for ASCII in SQLite) or `ILIKE`.
+    public let caseInsensitiveLike: String
+    /// Appended to a SELECT that must lock its rows until the transaction ends (empty where writes are serialized).
+    public let forUpdate: String
+    /// The column type for binary data.
+    public let blobType: String
+    /// Table options only SQLite has.
+    public let withoutRowID: String
+    /// Taken at the start of a migration so that nodes starting together migrate one after another
+    /// (SQLite's write lock already does that).
+    public let migrationLock: String?
+    /// Counts tables named `?` in the current schema.
+    public let tableExistsSQL: String
+
+    public static let sqlite = SQLDialect(
+        caseInsensitiveLike: "LIKE", forUpdate: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
+        tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+    public static let postgres = SQLDialect(
+        caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
+        migrationLock: "SELECT pg_advisory_xact_lock(7263530001)",
+        tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?")
+}
+
+/// A connection inside one transaction. Statements use `?` placeholders on every engine.
+///
+/// Synchronous on purpose: store operations are short read-decide-write sequences, and one synchronous body
+/// runs unchanged inside a GRDB transaction and on a worker thread of the PostgreSQL engine.
+public protocol SQLSession {
+    var dialect: SQLDialect { get }
+
+    /// Every row the statement returns.
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
+}
+
+extension SQLSession {
+    func fetchAll(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> [SQLRow] {
+        try fetchAll(sql, arguments.map(\.sqlValue))
+    }
+
+    func fetchOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLRow? {
+        try fetchAll(sql, arguments.map(\.sqlValue)).first
+    }
+
+    /// The first column of the first row (COUNT, EXISTS, a single field).
+    func fetchValue<T: SQLDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self) throws -> T? {
+        guard let row = try fetchAll(sql, arguments.map(\.sqlValue)).first else { return nil }
+        return try row.first(as: T.self)
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Int {
+        try execute(sql, arguments.map(\.sqlValue))
+    }
+}
+
+/// A database engine: runs synchronous bodies inside read or write transactions.
+public protocol SQLEngine: Sendable {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` in a transaction that sees one consistent snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+
+    /// Runs `body` in a write transaction, committed if it returns and rolled back if it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+}
+
+extension SQLValue: SQLBindable {
+    public var sqlValue: SQLValue { self }
+}
+
+extension SQLSession {
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    func execute(sql: String, arguments: [any SQLBindable] = []) throws -> Int {
+        try execute(sql, arguments.map(\.sqlValue))
+    }
+}
+
+extension SQLRow {
+    static func fetchAll(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> [SQLRow] {
+        try db.fetchAll(sql, arguments.map(\.sqlValue))
+    }
+
+    static func fetchOne(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> SQLRow? {
+        try db.fetchAll(sql, arguments.map(\.sqlValue)).first
+    }
+}
+
+extension SQLDecodable {
+    /// The first column of the first row, or nil without rows.
+    static func fetchOne(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> Self? {
+        try db.fetchAll(sql, arguments.map(\.sqlValue)).first.map { try $0.first(as: Self.self) }
+    }
+
+    /// The first column of every row.
+    static func fetchAll(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> [Self] {
+        try db.fetchAll(sql, arguments.map(\.sqlValue)).map { try $0.first(as: Self.self) }
+    }
+}

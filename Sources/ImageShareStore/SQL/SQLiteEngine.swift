@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import ImageShareCore
+
+/// The embedded engine: SQLite through GRDB, in WAL mode so a server and the admin CLI share one file.
+public struct SQLiteEngine: SQLEngine {
+    let writer: any DatabaseWriter
+    public var dialect: SQLDialect { .sqlite }
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        // Another process (the CLI or a second server) may hold the write lock for a moment.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Acknowledged writes survive a crash of the process and of the machine.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        writer = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// A private in-memory database, for tests.
+    public init() throws {
+        writer = try DatabaseQueue()
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do { return try await writer.read { db in try body(GRDBSession(db: db)) } } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do { return try await writer.write { db in try body(GRDBSession(db: db)) } } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    /// A busy or failing database is a temporary condition for the client, not a bug.
+    private static func translate(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN: ECSError.serviceUnavailable
+        default: error
+        }
+    }
+}
+
+/// A GRDB connection seen through `SQLSession`.
+struct GRDBSession: SQLSession {
+    let db: Database
+    var dialect: SQLDialect { .sqlite }
+
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.map(Self.databaseValue))).map { row in
+            SQLRow(columns: Array(row.columnNames), values: row.databaseValues.map(Self.sqlValue))
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        try db.execute(sql: sql, arguments: StatementArguments(arguments.map(Self.databaseValue)))
+        return db.changesCount
+    }
+
+    private static func databaseValue(_ value: SQLValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case let .integer(number): number.databaseValue
+        case let .text(text): text.databaseValue
+        case let .blob(data): data.databaseValue
+        }
+    }
+
+    private static func sqlValue(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: .null
+        case let .int64(number): .integer(number)
+        case let .double(number): .integer(Int64(number))
+        case let .string(text): .text(text)
+        case let .blob(data): .blob(data)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+extension Schema {
+    /// Names of the migrations this database has not applied yet, in order.
+    static func pendingMigrations(_ engine: any SQLEngine) async throws -> [String] {
+        try await engine.read { db in try pending(in: db) }
+    }
+
+    /// Applies every pending migration in one transaction; returns their names.
+    @discardableResult
+    static func migrate(_ engine: any SQLEngine) async throws -> [String] {
+        try await engine.write { db in
+            if let lock = db.dialect.migrationLock { _ = try db.fetchAll(lock) }
+            try db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)")
+            let pending = try pending(in: db)
+            for migration in migrations where pending.contains(migration.name) {
+                for statement in migration.statements(for: db.dialect) { try db.execute(statement) }
+                try db.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [migration.name, Date().storeMillis])
+            }
+            return pending
+        }
+    }
+
+    private static func pending(in db: any SQLSession) throws -> [String] {
+        let exists = try db.fetchValue(db.dialect.tableExistsSQL, ["schema_migrations"], as: Int.self) ?? 0
+        let applied = exists == 0
+            ? Set<String>() : Set(try db.fetchAll("SELECT name FROM schema_migrations").map { try $0.first(as: String.self) })
+        return migrations.map(\.name).filter { !applied.contains($0) }
+    }
+}

@@ -1,0 +1,225 @@
+/// The schema: named migrations, the same names on every engine, applied in order and recorded in
+/// `schema_migrations`.
+enum Schema {
+    /// One schema change; its statements are written once and adapted to the dialect.
+    struct Migration {
+        let name: String
+        let statements: [String]
+
+        func statements(for dialect: SQLDialect) -> [String] {
+            statements.map {
+                $0.replacingOccurrences(of: "{BLOB}", with: dialect.blobType)
+                    .replacingOccurrences(of: "{WITHOUT_ROWID}", with: dialect.withoutRowID)
+            }
+        }
+    }
+
+    static let migrations: [Migration] = [
+        Migration(
+            name: "001_accounts_and_keys",
+            statements: [
+                """
+                CREATE TABLE accounts (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE access_keys (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    secret_sealed {BLOB} NOT NULL,
+                    enabled BIGINT NOT NULL CHECK (enabled IN (0, 1)),
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE INDEX access_keys_by_account ON access_keys(account_id)
+                """,
+                """
+                CREATE TABLE signature_nonces (
+                    access_key_id TEXT NOT NULL,
+                    nonce TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (access_key_id, nonce)
+                ){WITHOUT_ROWID}
+                """,
+                """
+                CREATE INDEX signature_nonces_by_expiry ON signature_nonces(expires_at)
+                """,
+            ]),
+        Migration(
+            name: "002_images_instances_disks",
+            statements: [
+                """
+                CREATE TABLE images (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    region_id TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('Creating', 'Available', 'Deprecated')),
+                    created_at BIGINT NOT NULL,
+                    ready_at BIGINT NOT NULL,
+                    os_type TEXT NOT NULL,
+                    os_name TEXT NOT NULL,
+                    os_name_en TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    architecture TEXT NOT NULL,
+                    size_gib BIGINT NOT NULL,
+                    image_family TEXT NOT NULL,
+                    image_version TEXT NOT NULL,
+                    boot_mode TEXT NOT NULL,
+                    is_public BIGINT NOT NULL DEFAULT 0,
+                    share_count BIGINT NOT NULL DEFAULT 0 CHECK (share_count BETWEEN 0 AND 50),
+                    copied_from TEXT,
+                    UNIQUE (owner_id, region_id, name)
+                )
+                """,
+                """
+                CREATE INDEX images_by_region_owner ON images(region_id, owner_id, created_at)
+                """,
+                """
+                CREATE INDEX images_public ON images(region_id, is_public, created_at)
+                """,
+                """
+                CREATE INDEX images_by_copy_source ON images(copied_from)
+                """,
+                """
+                CREATE TABLE image_disks (
+                    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+                    position BIGINT NOT NULL,
+                    device TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    snapshot_id TEXT NOT NULL,
+                    size_gib BIGINT NOT NULL,
+                    PRIMARY KEY (image_id, position)
+                )
+                """,
+                """
+                CREATE TABLE image_tags (
+                    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (image_id, tag_key)
+                )
+                """,
+                """
+                CREATE TABLE image_shares (
+                    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+                    account_id TEXT NOT NULL REFERENCES accounts(id),
+                    shared_at BIGINT NOT NULL,
+                    PRIMARY KEY (image_id, account_id)
+                )
+                """,
+                """
+                CREATE INDEX image_shares_by_account ON image_shares(account_id, image_id)
+                """,
+                """
+                CREATE TABLE instances (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    region_id TEXT NOT NULL,
+                    zone_id TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    host_name TEXT NOT NULL,
+                    instance_type TEXT NOT NULL,
+                    image_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    started_at BIGINT,
+                    security_group_ids TEXT NOT NULL,
+                    vswitch_id TEXT NOT NULL,
+                    vpc_id TEXT NOT NULL,
+                    private_ip TEXT NOT NULL,
+                    charge_type TEXT NOT NULL,
+                    os_type TEXT NOT NULL,
+                    os_name TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE INDEX instances_by_owner ON instances(owner_id, region_id, created_at)
+                """,
+                """
+                CREATE TABLE instance_tags (
+                    instance_id TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (instance_id, tag_key)
+                )
+                """,
+                """
+                CREATE TABLE disks (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    region_id TEXT NOT NULL,
+                    zone_id TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    instance_id TEXT REFERENCES instances(id) ON DELETE SET NULL,
+                    name TEXT NOT NULL,
+                    type TEXT NOT NULL CHECK (type IN ('system', 'data')),
+                    category TEXT NOT NULL,
+                    size_gib BIGINT NOT NULL,
+                    device TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    image_id TEXT NOT NULL,
+                    image_owner_id TEXT NOT NULL,
+                    source_snapshot_id TEXT NOT NULL,
+                    delete_with_instance BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    attached_at BIGINT,
+                    os_type TEXT NOT NULL,
+                    os_name TEXT NOT NULL,
+                    os_name_en TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    architecture TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE INDEX disks_by_owner ON disks(owner_id, region_id, created_at)
+                """,
+                """
+                CREATE INDEX disks_by_instance ON disks(instance_id)
+                """,
+                """
+                CREATE INDEX disks_by_image ON disks(image_id, type)
+                """,
+                """
+                CREATE TABLE snapshots (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    region_id TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    source_disk_id TEXT NOT NULL,
+                    source_disk_type TEXT NOT NULL,
+                    source_disk_size BIGINT NOT NULL,
+                    source_instance_id TEXT NOT NULL,
+                    source_image_id TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    usage TEXT NOT NULL,
+                    os_type TEXT NOT NULL,
+                    os_name TEXT NOT NULL,
+                    os_name_en TEXT NOT NULL,
+                    platform TEXT NOT NULL,
+                    architecture TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE INDEX snapshots_by_owner ON snapshots(owner_id, region_id, created_at)
+                """,
+                """
+                CREATE TABLE client_tokens (
+                    account_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    token TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (account_id, action, token)
+                )
+                """,
+            ]),
+    ]
+}
