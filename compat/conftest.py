@@ -141,9 +141,11 @@ _CRED_RE = re.compile(r"^\s*(AccountId|AccessKeyId|AccessKeySecret)\s*:\s*(\S+)\
 class ImageShareServer:
     """One ``imageshare serve`` process on a loopback port."""
 
-    def __init__(self, data_dir: Path, log_dir: Path):
+    def __init__(self, data_dir: Path, log_dir: Path, serve_args: tuple = ()):
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
+        # extra `imageshare serve` options, e.g. ("--image-build-seconds", "2")
+        self.serve_args = tuple(str(a) for a in serve_args)
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
         self.root: Optional[Account] = None  # first account, known after the first start
@@ -157,7 +159,7 @@ class ImageShareServer:
         self.stdout_path = self.log_dir / f"serve-{self._starts}.stdout"
         self.stderr_path = self.log_dir / f"serve-{self._starts}.stderr"
         argv = [str(binary_path()), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir)]
+                "--data-dir", str(self.data_dir), *self.serve_args]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = _popen_retrying(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         self._wait_healthy()
@@ -267,11 +269,12 @@ class ImageShareServer:
 
 
 @contextlib.contextmanager
-def running_server(prefix: str = "imageshare-compat-") -> Iterator[ImageShareServer]:
+def running_server(prefix: str = "imageshare-compat-",
+                   serve_args: tuple = ()) -> Iterator[ImageShareServer]:
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     data_dir, log_dir = tmp / "data", tmp / "logs"
     log_dir.mkdir()
-    srv = ImageShareServer(data_dir, log_dir)
+    srv = ImageShareServer(data_dir, log_dir, serve_args)
     ok = False
     try:
         srv.start()
@@ -300,6 +303,41 @@ class ApiError(Exception):
         self.request_id = request_id
         self.message = message
         self.original = original
+
+
+# actions that go through the SDKs' typed request classes when raw=False
+TYPED_ACTIONS = frozenset({
+    "DescribeRegions", "DescribeImages", "CreateImage", "CopyImage", "CancelCopyImage",
+    "DeleteImage", "ModifyImageAttribute", "ModifyImageSharePermission",
+    "DescribeImageSharePermission", "RunInstances", "CreateInstance", "DescribeInstances",
+    "StartInstance", "StopInstance", "DeleteInstance", "ReplaceSystemDisk", "ReInitDisk",
+    "DescribeDisks", "CreateSnapshot", "DescribeSnapshots",
+})
+
+
+def _snake(action: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+
+
+def flatten_params(params: Dict[str, Any]) -> Dict[str, Any]:
+    """ECS RPC flattening of structured parameters: ``{"AddAccount": ["1", "2"]}``
+    -> ``AddAccount.1``, ``AddAccount.2``; ``{"Tag": [{"Key": "k"}]}`` -> ``Tag.1.Key``;
+    ``{"SystemDisk": {"Size": 40}}`` -> ``SystemDisk.Size``. Scalars pass unchanged
+    (the SDKs stringify them; booleans become ``True``/``False``)."""
+    out: Dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value, 1):
+                walk(f"{prefix}.{index}", item)
+        elif value is not None:
+            out[prefix] = value
+
+    walk("", params)
+    return out
 
 
 class Client:
@@ -336,10 +374,24 @@ class NewSdkClient(Client):
     @staticmethod
     def _typed(action: str):
         from alibabacloud_ecs20140526 import models as m
-        return {
-            "DescribeRegions": (m.DescribeRegionsRequest, "describe_regions_with_options"),
-            "DescribeImages": (m.DescribeImagesRequest, "describe_images_with_options"),
-        }.get(action)
+        if action not in TYPED_ACTIONS:
+            return None
+        return (getattr(m, f"{action}Request"), f"{_snake(action)}_with_options")
+
+    @staticmethod
+    def _typed_request(model_cls, params: Dict[str, Any]):
+        """Build the SDK request model from ``params`` (structured: lists for
+        ``AddAccount``/``Tag``/..., dicts for ``SystemDisk``). A parameter the
+        model does not know is a test bug -- except ``RegionId`` on the models
+        that have none (StartInstance, ReInitDisk, ...): the SDK never sends it,
+        so neither do we."""
+        request = model_cls().from_map(params)
+        known = set(request.to_map())
+        dropped = set(params) - known
+        if "RegionId" in dropped and not hasattr(request, "region_id"):
+            dropped.discard("RegionId")
+        assert not dropped, f"{model_cls.__name__} has no field(s) {sorted(dropped)}"
+        return request
 
     def call(self, action, params=None, *, raw=False):
         from alibabacloud_tea_openapi import exceptions as oe
@@ -350,7 +402,7 @@ class NewSdkClient(Client):
         try:
             if typed is not None:
                 model_cls, method = typed
-                request = model_cls().from_map(params)
+                request = self._typed_request(model_cls, params)
                 response = getattr(self.sdk, method)(request, RuntimeOptions())
                 self.last_typed = response
                 assert response.status_code == 200, response.status_code
@@ -390,11 +442,11 @@ class OldSdkClient(Client):
 
     @staticmethod
     def _typed(action: str):
-        from aliyunsdkecs.request.v20140526 import DescribeImagesRequest, DescribeRegionsRequest
-        return {
-            "DescribeRegions": DescribeRegionsRequest.DescribeRegionsRequest,
-            "DescribeImages": DescribeImagesRequest.DescribeImagesRequest,
-        }.get(action)
+        import importlib
+        if action not in TYPED_ACTIONS:
+            return None
+        module = importlib.import_module(f"aliyunsdkecs.request.v20140526.{action}Request")
+        return getattr(module, f"{action}Request")
 
     def build_request(self, action: str, params: Optional[Dict[str, Any]] = None, *,
                       raw: bool = False):
@@ -404,10 +456,14 @@ class OldSdkClient(Client):
             request = typed()
             for key, value in params.items():
                 setter = getattr(request, f"set_{key}", None)
+                if setter is None and isinstance(value, (list, tuple)):
+                    # RepeatList setters are plural: set_AddAccounts, set_Tags, ...
+                    setter = getattr(request, f"set_{key}s", None)
                 if setter is not None:
-                    setter(value)
+                    setter(list(value) if isinstance(value, tuple) else value)
                 else:
-                    request.add_query_param(key, value)
+                    for flat_key, flat_value in flatten_params({key: value}).items():
+                        request.add_query_param(flat_key, flat_value)
         else:
             from aliyunsdkcore.request import CommonRequest
             request = CommonRequest()
@@ -415,7 +471,7 @@ class OldSdkClient(Client):
             request.set_version(API_VERSION)
             request.set_action_name(action)
             request.set_method("POST")
-            for key, value in params.items():
+            for key, value in flatten_params(params).items():
                 request.add_query_param(key, value)
         request.set_endpoint("127.0.0.1")
         return request
@@ -518,3 +574,222 @@ def fresh_server() -> Iterator[ImageShareServer]:
     """A function-scoped server on its own data dir (for restart tests)."""
     with running_server(prefix="imageshare-compat-fn-") as srv:
         yield srv
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., ImageShareServer]]:
+    """Start extra servers with non-default ``serve`` options, e.g.
+    ``start_server("--custom-image-quota", 2)``; all are stopped (cleanly) at teardown."""
+    with contextlib.ExitStack() as stack:
+        def start(*serve_args) -> ImageShareServer:
+            return stack.enter_context(
+                running_server(prefix="imageshare-compat-opt-", serve_args=tuple(serve_args)))
+        yield start
+
+
+# --------------------------------------------------------------------------
+# image / instance helpers for the sharing suites
+# --------------------------------------------------------------------------
+
+PUBLIC_IMAGE = "ubuntu_22_04_x64_20G_alibase_20241016.vhd"
+INSTANCE_TYPE = "ecs.g7.large"
+OTHER_REGION = "cn-shanghai"
+# actions whose new-SDK models carry no RegionId: never send one
+REGIONLESS_ACTIONS = frozenset({"DescribeRegions", "StartInstance", "StopInstance",
+                                "DeleteInstance", "ReplaceSystemDisk", "ReInitDisk",
+                                "CreateSnapshot"})
+
+
+def expect_error(fn: Callable[[], Any], code: str, http_status: int) -> ApiError:
+    """Run ``fn``; it must fail with server error ``code`` and ``http_status``
+    (and carry a RequestId). Returns the :class:`ApiError`."""
+    try:
+        result = fn()
+    except ApiError as err:
+        assert (err.code, err.http_status) == (code, http_status), \
+            f"[{err.style}] expected {code} (HTTP {http_status}), got {err.code} " \
+            f"(HTTP {err.http_status}): {err.message}"
+        assert err.request_id and err.request_id != "None", \
+            f"[{err.style}] error {err.code} carries no RequestId"
+        return err
+    pytest.fail(f"expected {code} (HTTP {http_status}), but the call succeeded: {result!r}")
+
+
+def images_in(body: Dict[str, Any]) -> List[Dict[str, Any]]:
+    images = body["Images"]["Image"]
+    assert isinstance(images, list), f"Images.Image must be a list: {images!r}"
+    return images
+
+
+class Actor:
+    """One account driven through one client style, with small ECS helpers.
+
+    ``call`` adds ``RegionId`` (the actor's default region unless ``region=`` is
+    given) except on the actions whose SDK models have none.
+    """
+
+    def __init__(self, server: ImageShareServer, account: Account, style: str,
+                 region: str = DEFAULT_REGION):
+        self.server = server
+        self.account = account
+        self.style = style
+        self.region = region
+        self._clients: Dict[str, Client] = {}
+        self._builders: Dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Actor({self.account.account_id}, {self.style})"
+
+    @property
+    def id(self) -> str:
+        return self.account.account_id
+
+    def client(self, region: Optional[str] = None) -> Client:
+        region = region or self.region
+        if region not in self._clients:
+            self._clients[region] = self.server.client(self.style, self.account, region)
+        return self._clients[region]
+
+    def call(self, action: str, params: Optional[Dict[str, Any]] = None, *,
+             region: Optional[str] = None, raw: bool = False) -> Dict[str, Any]:
+        params = dict(params or {})
+        if action not in REGIONLESS_ACTIONS:
+            params.setdefault("RegionId", region or self.region)
+        return self.client(region).call(action, params, raw=raw)
+
+    # -- images ------------------------------------------------------------
+    def describe_images(self, region: Optional[str] = None, **filters) -> List[Dict[str, Any]]:
+        """All matching images (one page of 100; the suites stay well below that)."""
+        filters.setdefault("PageSize", 100)
+        body = self.call("DescribeImages", filters, region=region)
+        images = images_in(body)
+        assert body["TotalCount"] == len(images), (body["TotalCount"], len(images))
+        return images
+
+    def image_ids(self, region: Optional[str] = None, **filters) -> set:
+        return {image["ImageId"] for image in self.describe_images(region, **filters)}
+
+    def custom_image_ids(self, region: Optional[str] = None, **filters) -> set:
+        return {image["ImageId"] for image in self.describe_images(region, **filters)
+                if image["ImageOwnerAlias"] != "system"}
+
+    def image(self, image_id: str, region: Optional[str] = None, **filters) -> Dict[str, Any]:
+        images = self.describe_images(region, ImageId=image_id, **filters)
+        assert [i["ImageId"] for i in images] == [image_id], images
+        return images[0]
+
+    def builder(self, region: Optional[str] = None) -> str:
+        """A running instance from the public image, used as CreateImage source."""
+        region = region or self.region
+        if region not in self._builders:
+            self._builders[region] = self.run_instances(PUBLIC_IMAGE, region=region)[0]
+        return self._builders[region]
+
+    def create_image(self, region: Optional[str] = None, **params) -> str:
+        region = region or self.region
+        if not any(k in params for k in ("InstanceId", "SnapshotId", "DiskDeviceMapping")):
+            params["InstanceId"] = self.builder(region)
+        body = self.call("CreateImage", params, region=region)
+        assert body["ImageId"].startswith("m-"), body
+        return body["ImageId"]
+
+    def share(self, image_id: str, add=(), remove=(), region: Optional[str] = None,
+              **params) -> Dict[str, Any]:
+        if add:
+            params["AddAccount"] = [getattr(a, "id", a) for a in add]
+        if remove:
+            params["RemoveAccount"] = [getattr(a, "id", a) for a in remove]
+        params["ImageId"] = image_id
+        return self.call("ModifyImageSharePermission", params, region=region)
+
+    def share_permission(self, image_id: str, region: Optional[str] = None,
+                         **params) -> Dict[str, Any]:
+        params["ImageId"] = image_id
+        return self.call("DescribeImageSharePermission", params, region=region)
+
+    def shared_accounts(self, image_id: str, region: Optional[str] = None) -> List[str]:
+        """Every AliyunId the image is shared with, in server order (all pages)."""
+        ids: List[str] = []
+        page = 1
+        while True:
+            body = self.share_permission(image_id, region, PageSize=100, PageNumber=page)
+            accounts = body["Accounts"]["Account"]
+            ids += [a["AliyunId"] for a in accounts]
+            if len(ids) >= body["TotalCount"] or not accounts:
+                return ids
+            page += 1
+
+    def delete_image(self, image_id: str, region: Optional[str] = None, **params):
+        params["ImageId"] = image_id
+        return self.call("DeleteImage", params, region=region)
+
+    # -- instances / disks ---------------------------------------------------
+    def run_instances(self, image_id: str, amount: int = 1, region: Optional[str] = None,
+                      **params) -> List[str]:
+        params.update(ImageId=image_id, InstanceType=params.get("InstanceType", INSTANCE_TYPE),
+                      Amount=amount)
+        body = self.call("RunInstances", params, region=region)
+        ids = body["InstanceIdSets"]["InstanceIdSet"]
+        assert isinstance(ids, list) and len(ids) == amount, body
+        return ids
+
+    def create_instance(self, image_id: str, region: Optional[str] = None, **params) -> str:
+        params.update(ImageId=image_id, InstanceType=params.get("InstanceType", INSTANCE_TYPE))
+        body = self.call("CreateInstance", params, region=region)
+        assert body["InstanceId"].startswith("i-"), body
+        return body["InstanceId"]
+
+    def instances(self, ids, region: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+        body = self.call("DescribeInstances",
+                         {"InstanceIds": json.dumps(list(ids)), "PageSize": 100}, region=region)
+        return {i["InstanceId"]: i for i in body["Instances"]["Instance"]}
+
+    def instance(self, instance_id: str, region: Optional[str] = None) -> Dict[str, Any]:
+        found = self.instances([instance_id], region)
+        assert list(found) == [instance_id], found
+        return found[instance_id]
+
+    def stop(self, instance_id: str):
+        return self.call("StopInstance", {"InstanceId": instance_id})
+
+    def start(self, instance_id: str):
+        return self.call("StartInstance", {"InstanceId": instance_id})
+
+    def delete_instance(self, instance_id: str, force: bool = True):
+        return self.call("DeleteInstance", {"InstanceId": instance_id, "Force": force})
+
+    def system_disk(self, instance_id: str, region: Optional[str] = None) -> Dict[str, Any]:
+        body = self.call("DescribeDisks", {"InstanceId": instance_id, "DiskType": "system"},
+                         region=region)
+        disks = body["Disks"]["Disk"]
+        assert len(disks) == 1, disks
+        return disks[0]
+
+    def disk(self, disk_id: str, region: Optional[str] = None) -> Dict[str, Any]:
+        body = self.call("DescribeDisks", {"DiskIds": json.dumps([disk_id])}, region=region)
+        disks = body["Disks"]["Disk"]
+        assert [d["DiskId"] for d in disks] == [disk_id], disks
+        return disks[0]
+
+    def reinit(self, disk_id: str, **params):
+        params["DiskId"] = disk_id
+        return self.call("ReInitDisk", params)
+
+    def replace_system_disk(self, instance_id: str, image_id: str, **params) -> str:
+        params.update(InstanceId=instance_id, ImageId=image_id)
+        body = self.call("ReplaceSystemDisk", params)
+        assert body["DiskId"].startswith("d-"), body
+        return body["DiskId"]
+
+
+def make_actor_factory(server: ImageShareServer, style: str) -> Callable[..., Actor]:
+    def new_actor(region: str = DEFAULT_REGION) -> Actor:
+        return Actor(server, server.create_account(), style, region)
+    return new_actor
+
+
+@pytest.fixture
+def new_actor(server, style) -> Callable[..., Actor]:
+    """Create a fresh account (via the CLI) on the session server, driven through
+    the parametrised client style: ``owner, friend = new_actor(), new_actor()``."""
+    return make_actor_factory(server, style)

@@ -147,10 +147,12 @@ extension SQLStore: ImageStore {
             let change = try ImageRules.shareChange(
                 image: image, owner: ownerId, add: add, remove: remove, current: current, existingAccounts: existing)
             if isPublic == true, !image.isPublic { try ImageRules.checkPublishable(image) }
+            // SharedTime travels in whole seconds; storing it so keeps the order clients see (time, then ID).
+            let sharedAt = Int64(now.timeIntervalSince1970.rounded(.down)) * 1000
             for account in change.add {
                 try db.execute(
                     sql: "INSERT INTO image_shares (image_id, account_id, shared_at) VALUES (?, ?, ?)",
-                    arguments: [imageId, account, now.storeMillis])
+                    arguments: [imageId, account, sharedAt])
             }
             if !change.remove.isEmpty {
                 var arguments: [any SQLBindable] = [imageId]

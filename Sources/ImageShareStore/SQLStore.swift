@@ -63,8 +63,14 @@ public final class SQLStore: Sendable {
         try await engine.read(body)
     }
 
+    /// One write transaction; under `DryRun.isRequested` it rolls back after its checks with `DryRunOperation`.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await engine.write(body)
+        let dryRun = DryRun.isRequested
+        return try await engine.write { db in
+            let result = try body(db)
+            if dryRun { throw ECSError.dryRunOperation }
+            return result
+        }
     }
 }
 

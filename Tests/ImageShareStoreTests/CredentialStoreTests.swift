@@ -3,13 +3,13 @@ import ImageShareCore
 import ImageShareStore
 import Testing
 
-@Suite("SQLite store: accounts, keys and nonces")
+@Suite("store: accounts, keys and nonces")
 struct CredentialStoreTests {
     let now = Date(timeIntervalSince1970: 1_700_000_000)
 
-    @Test("a new account has one enabled key whose secret round-trips")
-    func createAccount() async throws {
-        let store = try await SQLStore.inMemory()
+    @Test("a new account has one enabled key whose secret round-trips", arguments: StoreEngine.available)
+    func createAccount(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
         let (account, credentials) = try await store.createAccount(name: "alice", now: now)
         #expect(Account.isWellFormedID(account.id))
         #expect(credentials.accountId == account.id)
@@ -22,9 +22,9 @@ struct CredentialStoreTests {
         #expect(try await store.accessKey(id: "LTAInothing") == nil)
     }
 
-    @Test("keys can be added, disabled and enabled, only through their own account")
-    func keyLifecycle() async throws {
-        let store = try await SQLStore.inMemory()
+    @Test("keys can be added, disabled and enabled, only through their own account", arguments: StoreEngine.available)
+    func keyLifecycle(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
         let (alice, _) = try await store.createAccount(name: "alice", now: now)
         let (bob, _) = try await store.createAccount(name: "bob", now: now)
         let second = try #require(try await store.createAccessKey(accountId: alice.id, now: now))
@@ -39,9 +39,9 @@ struct CredentialStoreTests {
         #expect(try await store.accessKey(id: second.accessKeyId)?.isEnabled == true)
     }
 
-    @Test("a nonce is claimed once per key until its retention ends")
-    func nonces() async throws {
-        let store = try await SQLStore.inMemory()
+    @Test("a nonce is claimed once per key until its retention ends", arguments: StoreEngine.available)
+    func nonces(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
         let later = now.addingTimeInterval(1800)
         #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: now, expiresAt: later))
         #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: now.addingTimeInterval(60), expiresAt: later))
@@ -51,9 +51,9 @@ struct CredentialStoreTests {
         #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(2), expiresAt: later.addingTimeInterval(1800)))
     }
 
-    @Test("purging forgets only expired nonces")
-    func purge() async throws {
-        let store = try await SQLStore.inMemory()
+    @Test("purging forgets only expired nonces", arguments: StoreEngine.available)
+    func purge(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
         _ = try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10))
         _ = try await store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000))
         try await store.purgeNonces(expiredBefore: now.addingTimeInterval(100))

@@ -64,13 +64,13 @@ struct StoreFixture {
     }
 }
 
-@Suite("SQLite store: images, sharing and visibility")
+@Suite("store: images, sharing and visibility")
 struct ImageStoreTests {
     let now = StoreFixture.now
 
-    @Test("an image made from an instance snapshots every disk and inherits the OS")
-    func createFromInstance() async throws {
-        let fixture = try await StoreFixture()
+    @Test("an image made from an instance snapshots every disk and inherits the OS", arguments: StoreEngine.available)
+    func createFromInstance(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage(name: "golden")
         let image = try await fixture.image(id)
         #expect(image.name == "golden")
@@ -86,9 +86,9 @@ struct ImageStoreTests {
         #expect(snapshots.snapshots.allSatisfy { $0.usage == "image" })
     }
 
-    @Test("a Creating image becomes Available by time alone, with rising progress")
-    func creatingBecomesAvailable() async throws {
-        let fixture = try await StoreFixture()
+    @Test("a Creating image becomes Available by time alone, with rising progress", arguments: StoreEngine.available)
+    func creatingBecomesAvailable(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage(readyAt: now.addingTimeInterval(100))
         let early = try await fixture.image(id, at: now.addingTimeInterval(50))
         #expect(early.status == .creating)
@@ -102,17 +102,17 @@ struct ImageStoreTests {
         }
     }
 
-    @Test("names are unique per owner and region")
-    func uniqueNames() async throws {
-        let fixture = try await StoreFixture()
+    @Test("names are unique per owner and region", arguments: StoreEngine.available)
+    func uniqueNames(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         _ = try await fixture.makeImage(name: "golden")
         await #expect(throws: ECSError.imageNameDuplicated) { try await fixture.makeImage(name: "golden") }
         _ = try await fixture.makeImage(name: "golden", region: "cn-shanghai")
     }
 
-    @Test("S2: the quota counts owned images per region; shared images never count for the recipient")
-    func quota() async throws {
-        let fixture = try await StoreFixture()
+    @Test("S2: the quota counts owned images per region; shared images never count for the recipient", arguments: StoreEngine.available)
+    func quota(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let shared = try await fixture.makeImage()
         try await fixture.store.modifySharePermission(
             imageId: shared, regionId: StoreFixture.region, ownerId: fixture.owner, add: [fixture.friend], remove: [],
@@ -127,9 +127,9 @@ struct ImageStoreTests {
         }
     }
 
-    @Test("S1, S12: sharing makes an image visible to the recipient in its region only")
-    func visibility() async throws {
-        let fixture = try await StoreFixture()
+    @Test("S1, S12: sharing makes an image visible to the recipient in its region only", arguments: StoreEngine.available)
+    func visibility(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         #expect(try await fixture.visibleIDs(.sharedWithViewer, to: fixture.friend).isEmpty)
         try await fixture.store.modifySharePermission(
@@ -151,9 +151,9 @@ struct ImageStoreTests {
         #expect(try await fixture.visibleIDs(.community, to: fixture.owner).isEmpty)
     }
 
-    @Test("S3: only the owner can change or read sharing, and only in the image's region")
-    func ownerOnly() async throws {
-        let fixture = try await StoreFixture()
+    @Test("S3: only the owner can change or read sharing, and only in the image's region", arguments: StoreEngine.available)
+    func ownerOnly(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [fixture.friend], remove: [],
@@ -174,9 +174,9 @@ struct ImageStoreTests {
         }
     }
 
-    @Test("share permissions page in SharedTime order and report the total")
-    func sharePermissionPaging() async throws {
-        let fixture = try await StoreFixture()
+    @Test("share permissions page in SharedTime order and report the total", arguments: StoreEngine.available)
+    func sharePermissionPaging(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         var accounts: [String] = []
         for index in 0..<12 {
@@ -196,13 +196,12 @@ struct ImageStoreTests {
         #expect(first.accounts[1].sharedAt == now.addingTimeInterval(1))
     }
 
-    @Test("S4: the 50-account cap holds when many writers race, and a rejected call changes nothing")
-    func raceForTheCap() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-race-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let fixture = try await StoreFixture(store: try await SQLStore.sqlite(directory: directory))
-        // A second store on the same files stands in for a second process.
-        let other = try await SQLStore.sqlite(directory: directory)
+    @Test("S4: the 50-account cap holds when many writers race, and a rejected call changes nothing", arguments: StoreEngine.available)
+    func raceForTheCap(engine: StoreEngine) async throws {
+        // A second store on the same database stands in for a second process or server.
+        let (first, other, cleanup) = try await engine.makeStorePair()
+        defer { cleanup() }
+        let fixture = try await StoreFixture(store: first)
         let id = try await fixture.makeImage()
         var recipients: [String] = []
         for index in 0..<60 { recipients.append(try await fixture.store.createAccount(name: "r\(index)", now: now).0.id) }
@@ -234,9 +233,9 @@ struct ImageStoreTests {
         #expect(batches.filter { Set($0).isDisjoint(with: shared) }.count == 1)
     }
 
-    @Test("S7, S8: delete is refused while shared or in use; afterwards the image is gone for everyone")
-    func deleteRules() async throws {
-        let fixture = try await StoreFixture()
+    @Test("S7, S8: delete is refused while shared or in use; afterwards the image is gone for everyone", arguments: StoreEngine.available)
+    func deleteRules(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [fixture.friend], remove: [],
@@ -265,9 +264,9 @@ struct ImageStoreTests {
         #expect(snapshots.totalCount == 2)
     }
 
-    @Test("S8, S11: a launch re-checks inside its transaction that the image is still usable")
-    func launchRechecks() async throws {
-        let fixture = try await StoreFixture()
+    @Test("S8, S11: a launch re-checks inside its transaction that the image is still usable", arguments: StoreEngine.available)
+    func launchRechecks(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         let launchable = StoreFixture.launchImage(try await fixture.image(id))
         await #expect(throws: ECSError.imageNotFound) { try await fixture.launch(launchable, by: fixture.friend) }
@@ -288,9 +287,9 @@ struct ImageStoreTests {
         try await fixture.store.transitionInstance(id: instance, ownerId: fixture.friend, from: [.stopped], to: .running, now: now)
     }
 
-    @Test("ClientToken: the same request returns the first result, a different one fails")
-    func idempotency() async throws {
-        let fixture = try await StoreFixture()
+    @Test("ClientToken: the same request returns the first result, a different one fails", arguments: StoreEngine.available)
+    func idempotency(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let public_ = StoreFixture.launchImage(StoreFixture.publicImage)
         let key = IdempotencyKey(accountId: fixture.owner, action: "RunInstances", token: "t-1", fingerprint: "A")
         let first = try await fixture.launch(public_, by: fixture.owner, amount: 2, token: key)
@@ -305,9 +304,9 @@ struct ImageStoreTests {
         #expect(instances.totalCount == 2)
     }
 
-    @Test("copies: own images to any region, shared ones in their region only; a running copy can be cancelled")
-    func copies() async throws {
-        let fixture = try await StoreFixture()
+    @Test("copies: own images to any region, shared ones in their region only; a running copy can be cancelled", arguments: StoreEngine.available)
+    func copies(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage(name: "golden")
         let copy = try await fixture.store.copyImage(
             ImageCopyRequest(
@@ -345,9 +344,9 @@ struct ImageStoreTests {
         #expect(try await fixture.image(friendsCopy).ownership == .account(fixture.friend))
     }
 
-    @Test("deprecating needs an unshared image; deprecated images stay launchable")
-    func deprecate() async throws {
-        let fixture = try await StoreFixture()
+    @Test("deprecating needs an unshared image; deprecated images stay launchable", arguments: StoreEngine.available)
+    func deprecate(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [fixture.friend], remove: [],
@@ -368,9 +367,9 @@ struct ImageStoreTests {
         _ = try await fixture.launch(StoreFixture.launchImage(image), by: fixture.owner)
     }
 
-    @Test("replacing a system disk makes a new disk that remembers the new image")
-    func replaceSystemDisk() async throws {
-        let fixture = try await StoreFixture()
+    @Test("replacing a system disk makes a new disk that remembers the new image", arguments: StoreEngine.available)
+    func replaceSystemDisk(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let id = try await fixture.makeImage()
         let instance = try await fixture.launch(StoreFixture.launchImage(StoreFixture.publicImage), by: fixture.owner)[0]
         let launchable = StoreFixture.launchImage(try await fixture.image(id))
@@ -390,9 +389,9 @@ struct ImageStoreTests {
         #expect(try await fixture.store.disk(id: before.disks[0].id, ownerId: fixture.owner) == nil)
     }
 
-    @Test("deleting an instance releases delete-with-instance disks and detaches the rest")
-    func deleteInstance() async throws {
-        let fixture = try await StoreFixture()
+    @Test("deleting an instance releases delete-with-instance disks and detaches the rest", arguments: StoreEngine.available)
+    func deleteInstance(engine: StoreEngine) async throws {
+        let fixture = try await StoreFixture(store: engine.makeStore())
         let instance = try await fixture.launch(StoreFixture.launchImage(StoreFixture.publicImage), by: fixture.owner)[0]
         await #expect(throws: ECSError.incorrectInstanceStatus) {
             try await fixture.store.deleteInstance(id: instance, ownerId: fixture.owner, force: false)

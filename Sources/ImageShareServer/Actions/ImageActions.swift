@@ -63,8 +63,9 @@ struct ImageActions: Sendable {
             platform: parameters.string("Platform"), tags: try parameters.resourceTags(), source: source,
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
         let key = try parameters.idempotencyKey(for: request)
-        try parameters.checkDryRun()
-        let id = try await store.createImage(image, quota: configuration.customImageQuota, idempotency: key, now: request.now)
+        let id = try await parameters.writing {
+            try await store.createImage(image, quota: configuration.customImageQuota, idempotency: key, now: request.now)
+        }
         return [("ImageId", .string(id))]
     }
 
@@ -80,14 +81,9 @@ struct ImageActions: Sendable {
             description: try parameters.imageDescription("DestinationDescription"), tags: try parameters.resourceTags(),
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
         let key = try parameters.idempotencyKey(for: request)
-        if try parameters.bool("DryRun") == true {
-            // Public images cannot be copied; others must be visible to the caller.
-            guard catalogue.publicImages.image(id: imageId, in: region.id) == nil,
-                try await catalogue.visibleImage(id: imageId, in: region.id, viewer: request.caller.accountId, now: request.now) != nil
-            else { throw ECSError.imageNotFound }
-            throw ECSError.dryRunOperation
+        let id = try await parameters.writing {
+            try await store.copyImage(copy, quota: configuration.customImageQuota, idempotency: key, now: request.now)
         }
-        let id = try await store.copyImage(copy, quota: configuration.customImageQuota, idempotency: key, now: request.now)
         return [("ImageId", .string(id))]
     }
 
@@ -104,13 +100,10 @@ struct ImageActions: Sendable {
         let region = try parameters.region(in: catalogue.regions)
         let imageId = try parameters.required("ImageId")
         let force = try parameters.bool("Force") ?? false
-        if try parameters.bool("DryRun") == true {
-            let image = try await store.customImage(id: imageId, in: region.id, now: request.now)
-            _ = try ImageRules.requireOwned(image, by: request.caller.accountId)
-            throw ECSError.dryRunOperation
+        try await parameters.writing {
+            try await store.deleteImage(
+                imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, force: force, now: request.now)
         }
-        try await store.deleteImage(
-            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, force: force, now: request.now)
         return []
     }
 
@@ -124,13 +117,10 @@ struct ImageActions: Sendable {
         changes.family = parameters.string("ImageFamily")
         changes.bootMode = try parameters.bootMode()
         changes.status = try parameters.oneOf("Status", ImageStatus.self, orThrow: .invalidParameter("Status"))
-        if try parameters.bool("DryRun") == true {
-            _ = try ImageRules.requireOwned(
-                try await store.customImage(id: imageId, in: region.id, now: request.now), by: request.caller.accountId)
-            throw ECSError.dryRunOperation
+        try await parameters.writing {
+            try await store.modifyImageAttributes(
+                imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, changes: changes, now: request.now)
         }
-        try await store.modifyImageAttributes(
-            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, changes: changes, now: request.now)
         return []
     }
 }

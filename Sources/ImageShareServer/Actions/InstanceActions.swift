@@ -47,7 +47,6 @@ struct InstanceActions: Sendable {
         let image = try await catalogue.launchImage(id: imageId, in: region.id, viewer: request.caller.accountId, now: request.now)
         let systemSize = requestedSize ?? max(20, image.sizeGiB)
         guard systemSize >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
-        try parameters.checkDryRun()
 
         let launch = LaunchRequest(
             regionId: region.id, zoneId: zoneId, ownerId: request.caller.accountId, image: image, instanceType: instanceType,
@@ -56,7 +55,7 @@ struct InstanceActions: Sendable {
             systemDiskCategory: parameters.string("SystemDisk.Category") ?? "cloud_essd", systemDiskSizeGiB: systemSize,
             dataDisks: dataDisks, securityGroupIds: securityGroups, vSwitchId: parameters.string("VSwitchId") ?? "",
             chargeType: parameters.string("InstanceChargeType") ?? "PostPaid", tags: tags, startRunning: startRunning)
-        return try await store.launchInstances(launch, idempotency: key, now: request.now)
+        return try await parameters.writing { try await store.launchInstances(launch, idempotency: key, now: request.now) }
     }
 
     @Sendable func describeInstances(_ request: ActionRequest) async throws -> [(String, WireValue)] {
@@ -96,28 +95,19 @@ struct InstanceActions: Sendable {
         -> [(String, WireValue)]
     {
         let instanceId = try request.parameters.required("InstanceId")
-        if try request.parameters.bool("DryRun") == true {
-            guard let instance = try await store.instance(id: instanceId, ownerId: request.caller.accountId) else {
-                throw ECSError.instanceNotFound
-            }
-            guard from.contains(instance.status) else { throw ECSError.incorrectInstanceStatus }
-            throw ECSError.dryRunOperation
+        try await request.parameters.writing {
+            try await store.transitionInstance(
+                id: instanceId, ownerId: request.caller.accountId, from: from, to: to, now: request.now)
         }
-        try await store.transitionInstance(
-            id: instanceId, ownerId: request.caller.accountId, from: from, to: to, now: request.now)
         return []
     }
 
     @Sendable func deleteInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {
         let instanceId = try request.parameters.required("InstanceId")
         let force = try request.parameters.bool("Force") ?? false
-        if try request.parameters.bool("DryRun") == true {
-            guard try await store.instance(id: instanceId, ownerId: request.caller.accountId) != nil else {
-                throw ECSError.instanceNotFound
-            }
-            throw ECSError.dryRunOperation
+        try await request.parameters.writing {
+            try await store.deleteInstance(id: instanceId, ownerId: request.caller.accountId, force: force)
         }
-        try await store.deleteInstance(id: instanceId, ownerId: request.caller.accountId, force: force)
         return []
     }
 

@@ -19,16 +19,11 @@ struct SharingActions: Sendable {
         let add = parameters.indexedList("AddAccount")
         let remove = parameters.indexedList("RemoveAccount")
         let isPublic = try parameters.bool("IsPublic")
-        if try parameters.bool("DryRun") == true {
-            let image = try ImageRules.requireOwned(
-                try await store.customImage(id: imageId, in: region.id, now: request.now), by: request.caller.accountId)
-            if add.contains(request.caller.accountId) { throw ECSError.shareWithSelf }
-            if !add.isEmpty || isPublic == true { try ImageRules.checkPublishable(image) }
-            throw ECSError.dryRunOperation
+        try await parameters.writing {
+            try await store.modifySharePermission(
+                imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, add: add, remove: remove,
+                isPublic: isPublic, now: request.now)
         }
-        try await store.modifySharePermission(
-            imageId: imageId, regionId: region.id, ownerId: request.caller.accountId, add: add, remove: remove,
-            isPublic: isPublic, now: request.now)
         return []
     }
 

@@ -17,15 +17,20 @@ public final class PostgresEngine: SQLEngine, Service {
     private let logger: Logger
     /// How long one transaction may take before the request gets `ServiceUnavailable` instead of waiting on.
     private let timeout: Duration
+    /// Every transaction runs with this `search_path` (tests give each store its own schema).
+    private let schema: String?
 
     public var dialect: SQLDialect { .postgres }
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database`).
-    public init(url: String, logger: Logger, timeout: Duration = .seconds(5)) throws {
-        var configuration = try Self.configuration(from: url)
-        configuration.options.connectTimeout = .seconds(2)
-        configuration.options.maximumConnections = 16
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    public convenience init(url: String, logger: Logger, timeout: Duration = .seconds(5)) throws {
+        self.init(client: Self.makeClient(url: try Self.configuration(from: url), logger: logger), logger: logger, timeout: timeout)
+    }
+
+    /// An engine on an existing client, optionally confined to one schema.
+    public init(client: PostgresClient, schema: String? = nil, logger: Logger, timeout: Duration = .seconds(5)) {
+        self.client = client
+        self.schema = schema
         workers = NIOThreadPool(numberOfThreads: 16)
         workers.start()
         self.logger = logger
@@ -33,6 +38,14 @@ public final class PostgresEngine: SQLEngine, Service {
     }
 
     deinit { try? workers.syncShutdownGracefully() }
+
+    /// A connection pool for `configuration`, failing fast when the server is unreachable.
+    public static func makeClient(url configuration: PostgresClient.Configuration, logger: Logger) -> PostgresClient {
+        var configuration = configuration
+        configuration.options.connectTimeout = .seconds(2)
+        configuration.options.maximumConnections = 16
+        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
 
     /// Keeps the connection pool alive until cancelled or shut down.
     public func run() async throws {
@@ -50,12 +63,14 @@ public final class PostgresEngine: SQLEngine, Service {
     private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         let logger = logger
         let workers = workers
+        let setSchema = schema.map { "SET LOCAL search_path TO \"\($0)\"" }
         do {
             return try await withDeadline(timeout) { [client] in
                 try await client.withConnection { connection in
                     try await workers.runIfActive {
                         let session = PostgresSession(connection: connection, logger: logger)
                         _ = try session.execute(begin, [])
+                        if let setSchema { _ = try session.execute(setSchema, []) }
                         do {
                             let result = try body(session)
                             _ = try session.execute("COMMIT", [])
@@ -91,7 +106,7 @@ public final class PostgresEngine: SQLEngine, Service {
     }
 
     /// Parses `postgres://user:password@host:port/database` (also `postgresql://`).
-    static func configuration(from url: String) throws -> PostgresClient.Configuration {
+    public static func configuration(from url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
         else { throw InvalidDatabaseURL(url: url) }

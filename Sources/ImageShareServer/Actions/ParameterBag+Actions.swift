@@ -1,0 +1,52 @@
+import ECSWire
+import Foundation
+import ImageShareCore
+
+/// Parameters several actions share: tags, ClientToken and DryRun.
+extension ParameterBag {
+    /// `Tag.N.Key` / `Tag.N.Value` (N 1…20; the legacy lower-case `Tag.N.key` too). Values may be omitted
+    /// when `valuesOptional` (filters); keys must be unique.
+    func tags(valuesOptional: Bool = false) throws(ECSError) -> [(key: String, value: String?)] {
+        var tags: [(key: String, value: String?)] = []
+        var index = 1
+        while let key = string("Tag.\(index).Key") ?? string("Tag.\(index).key") {
+            guard index <= 20 else { throw .invalidTagCount }
+            let value = string("Tag.\(index).Value") ?? string("Tag.\(index).value")
+            guard key.count <= 128, !key.lowercased().hasPrefix("aliyun"), !key.lowercased().hasPrefix("acs:") else {
+                throw .invalidTagKey
+            }
+            guard !tags.contains(where: { $0.key == key }) else { throw .duplicateTagKey }
+            tags.append((key, valuesOptional ? value : value ?? ""))
+            index += 1
+        }
+        if string("Tag.21.Key") != nil { throw .invalidTagCount }
+        return tags
+    }
+
+    /// Tags of a resource being created.
+    func resourceTags() throws(ECSError) -> [ResourceTag] {
+        try tags().map { ResourceTag(key: $0.key, value: $0.value ?? "") }
+    }
+
+    /// `ClientToken` scoped to the caller and action, with a fingerprint of every business parameter.
+    func idempotencyKey(for request: ActionRequest) throws(ECSError) -> IdempotencyKey? {
+        guard let token = string("ClientToken") else { return nil }
+        guard token.utf8.count <= 64, token.allSatisfy(\.isASCII) else {
+            throw .invalidParameter("ClientToken", "at most 64 ASCII characters")
+        }
+        return IdempotencyKey(
+            accountId: request.caller.accountId, action: request.action, token: token, fingerprint: businessFingerprint)
+    }
+
+    /// `DryRun=true` on a read: every check so far passed, so answer `DryRunOperation` instead of acting.
+    func checkDryRun() throws(ECSError) {
+        if try bool("DryRun") == true { throw .dryRunOperation }
+    }
+
+    /// Runs a store write, as a dry run when `DryRun=true`: the store checks everything and changes nothing.
+    func writing<T: Sendable>(_ write: () async throws -> T) async throws -> T {
+        guard try bool("DryRun") == true else { return try await write() }
+        _ = try await DryRun.$isRequested.withValue(true) { try await write() }
+        throw ECSError.dryRunOperation
+    }
+}

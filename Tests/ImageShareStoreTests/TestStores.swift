@@ -1,0 +1,71 @@
+import Foundation
+import ImageShareStore
+import Logging
+import PostgresNIO
+
+/// The engines the store contract suite runs on: SQLite always, PostgreSQL when
+/// `IMAGESHARE_TEST_POSTGRES_URL` names a database (`.ci/run` always sets it).
+enum StoreEngine: String, CustomStringConvertible, Sendable {
+    case sqlite, postgres
+
+    var description: String { rawValue }
+
+    static let postgresURL = ProcessInfo.processInfo.environment["IMAGESHARE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static var available: [StoreEngine] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// A fresh, empty, migrated store: in-memory SQLite, or a schema of its own in the test database.
+    func makeStore() async throws -> SQLStore {
+        switch self {
+        case .sqlite: return try await SQLStore.inMemory()
+        case .postgres:
+            let schema = try await Self.createSchema()
+            return try await SQLStore(
+                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+        }
+    }
+
+    /// Two stores on one database, standing in for two processes or two servers.
+    func makeStorePair() async throws -> (SQLStore, SQLStore, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
+            let first = try await SQLStore.sqlite(directory: directory)
+            let second = try await SQLStore.sqlite(directory: directory)
+            return (first, second, { try? FileManager.default.removeItem(at: directory) })
+        case .postgres:
+            let schema = try await Self.createSchema()
+            let first = try await SQLStore(
+                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+            // A second connection pool, as a second server would have.
+            let second = try await SQLStore(
+                engine: PostgresEngine(client: Self.secondClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+            return (first, second, {})
+        }
+    }
+
+    private static let logger: Logger = {
+        var logger = Logger(label: "store-tests")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    private static let sealer = SecretSealer.ephemeral()
+
+    private static func makeRunningClient() -> PostgresClient {
+        let configuration = try! PostgresEngine.configuration(from: postgresURL!)
+        let client = PostgresEngine.makeClient(url: configuration, logger: logger)
+        Task.detached { await client.run() }
+        return client
+    }
+
+    private static let sharedClient = makeRunningClient()
+    private static let secondClient = makeRunningClient()
+
+    private static func createSchema() async throws -> String {
+        let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = PostgresEngine(client: sharedClient, logger: logger)
+        try await admin.write { db in _ = try db.execute("CREATE SCHEMA \(schema)", []) }
+        return schema
+    }
+}
