@@ -33,6 +33,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
@@ -54,6 +55,69 @@ BINARY_WAIT = float(os.environ.get("IMAGESHARE_BIN_WAIT", "60"))
 CLI_TIMEOUT = 30.0
 READ_TIMEOUT_S = 10
 CONNECT_TIMEOUT_S = 5
+
+# PostgreSQL variant: when set, every server runs on a fresh database of this PostgreSQL server
+# (``--database``) instead of the embedded SQLite store. ``.ci/run`` sets both.
+POSTGRES_URL = os.environ.get("IMAGESHARE_COMPAT_POSTGRES_URL") or None
+# the cluster's data directory, for the outage test (stopped and started with scripts/postgres-test-server)
+POSTGRES_DIR = os.environ.get("IMAGESHARE_COMPAT_POSTGRES_DIR") or None
+
+
+def psql(url: str, sql: str) -> str:
+    """Run one statement with psql against ``url``."""
+    proc = subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        pytest.fail(f"psql failed: {sql}\n{proc.stderr}", pytrace=False)
+    return proc.stdout
+
+
+def fresh_database_url() -> Optional[str]:
+    """A new, empty PostgreSQL database on the configured server, or None on the SQLite run."""
+    if POSTGRES_URL is None:
+        return None
+    name = "compat_" + os.urandom(6).hex()
+    psql(POSTGRES_URL, f"CREATE DATABASE {name}")
+    parts = urllib.parse.urlsplit(POSTGRES_URL)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+class PostgresCluster:
+    """The test PostgreSQL server, stopped and started for the outage test."""
+
+    def __init__(self, url: str, data_dir: str):
+        self.port = urllib.parse.urlsplit(url).port
+        self.data_dir = data_dir
+        self.script = str(REPO / "scripts" / "postgres-test-server")
+
+    def stop(self) -> None:
+        subprocess.run([self.script, "stop", self.data_dir], check=True, timeout=60)
+
+    def start(self) -> None:
+        subprocess.run([self.script, "start", self.data_dir, str(self.port)], check=True,
+                       capture_output=True, timeout=60)
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """Control of the test PostgreSQL server; it is running again when the block ends."""
+    assert POSTGRES_URL and POSTGRES_DIR, "set IMAGESHARE_COMPAT_POSTGRES_URL and IMAGESHARE_COMPAT_POSTGRES_DIR"
+    cluster = PostgresCluster(POSTGRES_URL, POSTGRES_DIR)
+    try:
+        yield cluster
+    finally:
+        cluster.start()
+
+
+def pytest_collection_modifyitems(config, items):
+    # Two-node tests need a shared PostgreSQL database; the SQLite run leaves them out (they are
+    # deselected there, not skipped).
+    if POSTGRES_URL is None:
+        kept = [item for item in items if item.get_closest_marker("multinode") is None]
+        deselected = [item for item in items if item.get_closest_marker("multinode") is not None]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
 
 
 # --------------------------------------------------------------------------
@@ -141,11 +205,15 @@ _CRED_RE = re.compile(r"^\s*(AccountId|AccessKeyId|AccessKeySecret)\s*:\s*(\S+)\
 class ImageShareServer:
     """One ``imageshare serve`` process on a loopback port."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, serve_args: tuple = ()):
+    def __init__(self, data_dir: Path, log_dir: Path, serve_args: tuple = (),
+                 database_url: Optional[str] = None, name: str = "serve"):
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         # extra `imageshare serve` options, e.g. ("--image-build-seconds", "2")
         self.serve_args = tuple(str(a) for a in serve_args)
+        # PostgreSQL database of this server (None: the embedded store in data_dir)
+        self.database_url = database_url if database_url is not None else fresh_database_url()
+        self.name = name
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
         self.root: Optional[Account] = None  # first account, known after the first start
@@ -156,10 +224,10 @@ class ImageShareServer:
         assert self.proc is None, "server already running"
         self._starts += 1
         self.port = free_port()
-        self.stdout_path = self.log_dir / f"serve-{self._starts}.stdout"
-        self.stderr_path = self.log_dir / f"serve-{self._starts}.stderr"
+        self.stdout_path = self.log_dir / f"{self.name}-{self._starts}.stdout"
+        self.stderr_path = self.log_dir / f"{self.name}-{self._starts}.stderr"
         argv = [str(binary_path()), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--data-dir", str(self.data_dir), *self.serve_args]
+                *self.store_args(), *self.serve_args]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = _popen_retrying(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         self._wait_healthy()
@@ -240,27 +308,33 @@ class ImageShareServer:
                 self.proc.wait(timeout=5)
             self.proc = None
 
-    # -- CLI against the same data dir ----------------------------------------
+    # -- CLI against the same store ------------------------------------------
+    def store_args(self) -> List[str]:
+        args = ["--data-dir", str(self.data_dir)]
+        if self.database_url:
+            args += ["--database", self.database_url]
+        return args
+
     def create_account(self, name: Optional[str] = None) -> Account:
-        args = ["accounts", "create", "--data-dir", str(self.data_dir)]
+        args = ["accounts", "create", *self.store_args()]
         if name:
             args += ["--name", name]
         return Account.from_cli_json(run_cli(*args))
 
     def list_accounts(self) -> list:
-        return json.loads(run_cli("accounts", "list", "--data-dir", str(self.data_dir)))
+        return json.loads(run_cli("accounts", "list", *self.store_args()))
 
     def create_key(self, account_id: str) -> Account:
         return Account.from_cli_json(
-            run_cli("keys", "create", "--account", account_id, "--data-dir", str(self.data_dir)))
+            run_cli("keys", "create", "--account", account_id, *self.store_args()))
 
     def disable_key(self, account: Account) -> None:
         run_cli("keys", "disable", "--account", account.account_id,
-                "--access-key-id", account.access_key_id, "--data-dir", str(self.data_dir))
+                "--access-key-id", account.access_key_id, *self.store_args())
 
     def enable_key(self, account: Account) -> None:
         run_cli("keys", "enable", "--account", account.account_id,
-                "--access-key-id", account.access_key_id, "--data-dir", str(self.data_dir))
+                "--access-key-id", account.access_key_id, *self.store_args())
 
     # -- clients -------------------------------------------------------------
     def client(self, style: str, account: Optional[Account] = None,
@@ -283,6 +357,33 @@ def running_server(prefix: str = "imageshare-compat-",
         ok = True
     finally:
         srv._kill()
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_nodes(count: int = 2) -> Iterator[List[ImageShareServer]]:
+    """``count`` servers on one fresh PostgreSQL database, sharing one secret key file."""
+    assert POSTGRES_URL, "several nodes need IMAGESHARE_COMPAT_POSTGRES_URL"
+    tmp = Path(tempfile.mkdtemp(prefix="imageshare-nodes-"))
+    data_dir, log_dir = tmp / "data", tmp / "logs"
+    log_dir.mkdir()
+    database = fresh_database_url()
+    nodes: List[ImageShareServer] = []
+    ok = False
+    try:
+        for index in range(count):
+            node = ImageShareServer(data_dir, log_dir, database_url=database, name=f"node-{chr(97 + index)}")
+            if nodes:
+                node.root = nodes[0].root  # only the first start on an empty store prints an account
+            nodes.append(node.start())
+        yield nodes
+        for node in nodes:
+            node.stop_cleanly()
+        ok = True
+    finally:
+        for node in nodes:
+            node._kill()
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
 
