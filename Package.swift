@@ -62,7 +62,14 @@ let package = Package(
         .testTarget(name: "ImageShareCoreTests", dependencies: ["ImageShareCore"]),
         .testTarget(name: "ECSSignatureTests", dependencies: ["ECSSignature"]),
         .testTarget(name: "ECSWireTests", dependencies: ["ECSWire", "ImageShareCore"]),
-        .testTarget(name: "ImageShareStoreTests", dependencies: ["ImageShareStore", "ImageShareCore"]),
+        .testTarget(
+            name: "ImageShareStoreTests",
+            dependencies: [
+                "ImageShareStore", "ImageShareCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ImageShareServerTests",
             dependencies: [

@@ -34,3 +34,14 @@ func likeEscaped(_ text: String) -> String {
 func placeholders(_ count: Int) -> String {
     Array(repeating: "?", count: count).joined(separator: ", ")
 }
+
+extension WhereClause {
+    /// One page of `table`'s rows matching this clause, newest first, and how many match in all.
+    func page(of table: String, in db: any SQLSession, offset: Int, limit: Int) throws -> (rows: [SQLRow], totalCount: Int) {
+        let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(sql)", arguments: arguments) ?? 0
+        let rows = try SQLRow.fetchAll(
+            db, sql: "SELECT * FROM \(table) WHERE \(sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            arguments: arguments + [limit.sqlValue, offset.sqlValue])
+        return (rows, total)
+    }
+}

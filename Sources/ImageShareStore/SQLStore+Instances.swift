@@ -64,12 +64,7 @@ extension SQLStore: InstanceStore {
             if let pattern = filter.namePattern {
                 clause.add("name \(db.dialect.caseInsensitiveLike) ? ESCAPE '\\'", [likeEscaped(pattern).replacingOccurrences(of: "*", with: "%")])
             }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instances WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments: [any SQLBindable] = clause.arguments
-            arguments += [limit, offset]
-            let rows = try SQLRow.fetchAll(
-                db, sql: "SELECT * FROM instances WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments: arguments)
+            let (rows, total) = try clause.page(of: "instances", in: db, offset: offset, limit: limit)
             return (try rows.map { try Self.instance(from: $0, db: db) }, total)
         }
     }
@@ -168,12 +163,7 @@ extension SQLStore: InstanceStore {
             if let type = filter.type { clause.add("type = ?", [type]) }
             if let status = filter.status { clause.add("status = ?", [status]) }
             if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM disks WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments: [any SQLBindable] = clause.arguments
-            arguments += [limit, offset]
-            let rows = try SQLRow.fetchAll(
-                db, sql: "SELECT * FROM disks WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments: arguments)
+            let (rows, total) = try clause.page(of: "disks", in: db, offset: offset, limit: limit)
             return (try rows.map { try Self.disk(from: $0) }, total)
         }
     }
@@ -205,12 +195,7 @@ extension SQLStore: InstanceStore {
             if let ids = filter.ids { clause.add("id", in: ids) }
             if let diskId = filter.diskId { clause.add("source_disk_id = ?", [diskId]) }
             if let instanceId = filter.instanceId { clause.add("source_instance_id = ?", [instanceId]) }
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM snapshots WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
-            var arguments: [any SQLBindable] = clause.arguments
-            arguments += [limit, offset]
-            let rows = try SQLRow.fetchAll(
-                db, sql: "SELECT * FROM snapshots WHERE \(clause.sql) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                arguments: arguments)
+            let (rows, total) = try clause.page(of: "snapshots", in: db, offset: offset, limit: limit)
             return (try rows.map { try Self.snapshot(from: $0) }, total)
         }
     }

@@ -67,12 +67,10 @@ struct ImageFilterTests {
         #expect(!ImageFilter(ownerId: "1234567890123456").includesSystemImages)
     }
 
-    @Test("pages slice without running past the end")
+    @Test("a page starts after the pages before it")
     func paging() {
-        let items = Array(1...12)
-        #expect(Array(PageRequest(number: 1, size: 5).slice(items)) == [1, 2, 3, 4, 5])
-        #expect(Array(PageRequest(number: 3, size: 5).slice(items)) == [11, 12])
-        #expect(PageRequest(number: 4, size: 5).slice(items).isEmpty)
+        #expect(PageRequest(number: 1, size: 5).offset == 0)
+        #expect(PageRequest(number: 3, size: 5).offset == 10)
     }
 }
 

@@ -93,9 +93,6 @@ public struct PageRequest: Sendable, Equatable {
         self.size = size
     }
 
-    /// The slice of `items` this page covers.
-    public func slice<T>(_ items: [T]) -> ArraySlice<T> {
-        let start = min((number - 1) * size, items.count)
-        return items[start..<min(start + size, items.count)]
-    }
+    /// The position of this page's first item.
+    public var offset: Int { (number - 1) * size }
 }

@@ -18,10 +18,7 @@ struct DiskActions: Sendable {
         let parameters = request.parameters
         let region = try parameters.region(in: catalogue.regions)
         var filter = DiskFilter()
-        if let ids = try parameters.jsonStringArray("DiskIds") {
-            guard ids.count <= 100 else { throw ECSError.invalidParameter("DiskIds", "at most 100 IDs") }
-            filter.ids = ids
-        }
+        filter.ids = try parameters.idList("DiskIds")
         filter.instanceId = parameters.string("InstanceId")
         if let type = parameters.string("DiskType")?.lowercased(), type != "all" {
             guard type == "system" || type == "data" else { throw ECSError.invalidDiskType }
@@ -31,15 +28,8 @@ struct DiskActions: Sendable {
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()
         let (disks, total) = try await store.disks(
-            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: (page.number - 1) * page.size,
-            limit: page.size)
-        return [
-            ("TotalCount", .int(total)),
-            ("PageNumber", .int(page.number)),
-            ("PageSize", .int(page.size)),
-            ("NextToken", .string("")),
-            ("Disks", .collection("Disk", disks.map(DiskPresenter.value))),
-        ]
+            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: page.offset, limit: page.size)
+        return page.response(totalCount: total, "Disks", "Disk", disks.map(DiskPresenter.value))
     }
 
     /// Restores a system disk from its source image; fails once that image is deleted or no longer shared
@@ -87,10 +77,7 @@ struct DiskActions: Sendable {
         let parameters = request.parameters
         let region = try parameters.region(in: catalogue.regions)
         var filter = SnapshotFilter()
-        if let ids = try parameters.jsonStringArray("SnapshotIds") {
-            guard ids.count <= 100 else { throw ECSError.invalidParameter("SnapshotIds", "at most 100 IDs") }
-            filter.ids = ids
-        }
+        filter.ids = try parameters.idList("SnapshotIds")
         filter.diskId = parameters.string("DiskId")
         filter.instanceId = parameters.string("InstanceId")
         if let status = parameters.string("Status")?.lowercased(), !["all", "accomplished"].contains(status) {
@@ -100,14 +87,7 @@ struct DiskActions: Sendable {
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()
         let (snapshots, total) = try await store.snapshots(
-            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: (page.number - 1) * page.size,
-            limit: page.size)
-        return [
-            ("TotalCount", .int(total)),
-            ("PageNumber", .int(page.number)),
-            ("PageSize", .int(page.size)),
-            ("NextToken", .string("")),
-            ("Snapshots", .collection("Snapshot", snapshots.map(SnapshotPresenter.value))),
-        ]
+            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: page.offset, limit: page.size)
+        return page.response(totalCount: total, "Snapshots", "Snapshot", snapshots.map(SnapshotPresenter.value))
     }
 }

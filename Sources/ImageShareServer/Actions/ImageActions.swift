@@ -25,7 +25,7 @@ struct ImageActions: Sendable {
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()
 
-        let offset = (page.number - 1) * page.size
+        let offset = page.offset
         var custom: [Image] = []
         var customTotal = 0
         if let scope = filter.customScope {

@@ -62,25 +62,15 @@ struct InstanceActions: Sendable {
         let parameters = request.parameters
         let region = try parameters.region(in: catalogue.regions)
         var filter = InstanceFilter()
-        if let ids = try parameters.jsonStringArray("InstanceIds") {
-            guard ids.count <= 100 else { throw ECSError.invalidParameter("InstanceIds", "at most 100 IDs") }
-            filter.ids = ids
-        }
+        filter.ids = try parameters.idList("InstanceIds")
         filter.imageId = parameters.string("ImageId")
         filter.status = try parameters.oneOf("Status", InstanceStatus.self, orThrow: .invalidParameter("Status"))
         filter.namePattern = parameters.string("InstanceName")
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()
         let (instances, total) = try await store.instances(
-            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: (page.number - 1) * page.size,
-            limit: page.size)
-        return [
-            ("TotalCount", .int(total)),
-            ("PageNumber", .int(page.number)),
-            ("PageSize", .int(page.size)),
-            ("NextToken", .string("")),
-            ("Instances", .collection("Instance", instances.map(InstancePresenter.value))),
-        ]
+            in: region.id, ownerId: request.caller.accountId, filter: filter, offset: page.offset, limit: page.size)
+        return page.response(totalCount: total, "Instances", "Instance", instances.map(InstancePresenter.value))
     }
 
     @Sendable func startInstance(_ request: ActionRequest) async throws -> [(String, WireValue)] {

@@ -50,3 +50,25 @@ extension ParameterBag {
         throw ECSError.dryRunOperation
     }
 }
+
+extension ParameterBag {
+    /// A JSON-array ID filter (`InstanceIds`, `DiskIds`, `SnapshotIds`) of at most 100 IDs.
+    func idList(_ name: String) throws(ECSError) -> [String]? {
+        guard let ids = try jsonStringArray(name) else { return nil }
+        guard ids.count <= 100 else { throw .invalidParameter(name, "at most 100 IDs") }
+        return ids
+    }
+}
+
+extension PageRequest {
+    /// The paging members of a Describe* response, then its collection (`Instances.Instance[]`, …).
+    func response(totalCount: Int, _ name: String, _ item: String, _ items: [WireValue]) -> [(String, WireValue)] {
+        [
+            ("TotalCount", .int(totalCount)),
+            ("PageNumber", .int(number)),
+            ("PageSize", .int(size)),
+            ("NextToken", .string("")),
+            (name, .collection(item, items)),
+        ]
+    }
+}
