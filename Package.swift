@@ -62,18 +62,21 @@ let package = Package(
         .testTarget(name: "ImageShareCoreTests", dependencies: ["ImageShareCore"]),
         .testTarget(name: "ECSSignatureTests", dependencies: ["ECSSignature"]),
         .testTarget(name: "ECSWireTests", dependencies: ["ECSWire", "ImageShareCore"]),
-        .testTarget(
-            name: "ImageShareStoreTests",
+        // Fresh stores on either engine for the store and HTTP test suites.
+        .target(
+            name: "ImageShareTestSupport",
             dependencies: [
-                "ImageShareStore", "ImageShareCore",
+                "ImageShareStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            path: "Tests/ImageShareTestSupport"
         ),
+        .testTarget(name: "ImageShareStoreTests", dependencies: ["ImageShareStore", "ImageShareCore", "ImageShareTestSupport"]),
         .testTarget(
             name: "ImageShareServerTests",
             dependencies: [
-                "ImageShareServer", "ImageShareStore", "ImageShareCore", "ECSSignature",
+                "ImageShareServer", "ImageShareStore", "ImageShareCore", "ECSSignature", "ImageShareTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

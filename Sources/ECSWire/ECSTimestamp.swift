@@ -24,8 +24,8 @@ public enum ECSTimestamp {
         else { return nil }
         var fraction = 0.0
         if bytes.count > 20 {
-            // Only ".ddd…Z" may follow the seconds.
-            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21,
+            // Only ".ddd…Z" (at most nanoseconds) may follow the seconds.
+            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21, bytes.count <= 30,
                 let digits = number(20..<(bytes.count - 1))
             else { return nil }
             fraction = Double(digits) / pow(10, Double(bytes.count - 21))

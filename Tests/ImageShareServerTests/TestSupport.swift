@@ -7,6 +7,7 @@ import HummingbirdTesting
 import ImageShareCore
 import ImageShareServer
 import ImageShareStore
+import ImageShareTestSupport
 import Logging
 import Testing
 
@@ -19,7 +20,7 @@ struct TestServer {
     let app: any ApplicationProtocol
 
     init() async throws {
-        store = try await SQLStore.inMemory()
+        store = try await StoreEngine.http.makeStore()
         credentials = try await store.createAccount(name: "tester", now: Self.now).1
         var logger = Logger(label: "test")
         logger.logLevel = .critical

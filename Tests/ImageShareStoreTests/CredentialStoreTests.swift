@@ -1,6 +1,7 @@
 import Foundation
 import ImageShareCore
 import ImageShareStore
+import ImageShareTestSupport
 import Testing
 
 @Suite("store: accounts, keys and nonces")
@@ -82,5 +83,25 @@ struct CredentialStoreTests {
         let reopened = try await SQLStore.sqlite(directory: directory)
         #expect(try await reopened.accessKey(id: credentials.accessKeyId)?.secret == credentials.accessKeySecret)
         #expect(try await !reopened.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900)))
+    }
+}
+
+@Suite("store: migrations")
+struct MigrationTests {
+    @Test("a store that may not migrate names every pending migration and refuses to open", arguments: StoreEngine.available)
+    func refusesPending(engine: StoreEngine) async throws {
+        let unmigrated = try await engine.makeUnmigratedEngine()
+        do {
+            _ = try await SQLStore(engine: unmigrated, sealer: .ephemeral(), migrations: .refuse)
+            Issue.record("an unmigrated store was opened")
+        } catch let error as SQLStore.PendingMigrations {
+            #expect(error.names == ["001_accounts_and_keys", "002_images_instances_disks"])
+            #expect(error.description.contains("001_accounts_and_keys"))
+        }
+        let migrated = try await SQLStore(engine: unmigrated, sealer: .ephemeral())
+        #expect(try await migrated.pendingMigrations().isEmpty)
+        // Once migrated, refusing is harmless and migrating again changes nothing.
+        _ = try await SQLStore(engine: unmigrated, sealer: .ephemeral(), migrations: .refuse)
+        _ = try await SQLStore(engine: unmigrated, sealer: .ephemeral())
     }
 }

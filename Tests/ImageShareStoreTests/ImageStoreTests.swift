@@ -1,6 +1,7 @@
 import Foundation
 import ImageShareCore
 import ImageShareStore
+import ImageShareTestSupport
 import Testing
 
 /// A store with accounts and a running instance to make images from.

@@ -5,17 +5,23 @@ import PostgresNIO
 
 /// The engines the store contract suite runs on: SQLite always, PostgreSQL when
 /// `IMAGESHARE_TEST_POSTGRES_URL` names a database (`.ci/run` always sets it).
-enum StoreEngine: String, CustomStringConvertible, Sendable {
+public enum StoreEngine: String, CustomStringConvertible, Sendable {
     case sqlite, postgres
 
-    var description: String { rawValue }
+    public var description: String { rawValue }
 
-    static let postgresURL = ProcessInfo.processInfo.environment["IMAGESHARE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let postgresURL = ProcessInfo.processInfo.environment["IMAGESHARE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    static var available: [StoreEngine] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    public static var available: [StoreEngine] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// The engine of the in-process HTTP suite: `IMAGESHARE_TEST_ENGINE=postgres` runs it on PostgreSQL
+    /// (`.ci/run` runs it once per engine).
+    public static var http: StoreEngine {
+        ProcessInfo.processInfo.environment["IMAGESHARE_TEST_ENGINE"] == "postgres" ? .postgres : .sqlite
+    }
 
     /// A fresh, empty, migrated store: in-memory SQLite, or a schema of its own in the test database.
-    func makeStore() async throws -> SQLStore {
+    public func makeStore() async throws -> SQLStore {
         switch self {
         case .sqlite: return try await SQLStore.inMemory()
         case .postgres:
@@ -25,8 +31,16 @@ enum StoreEngine: String, CustomStringConvertible, Sendable {
         }
     }
 
+    /// An engine on a new, empty database (no migrations applied).
+    public func makeUnmigratedEngine() async throws -> any SQLEngine {
+        switch self {
+        case .sqlite: return try SQLiteEngine()
+        case .postgres: return PostgresEngine(client: Self.sharedClient, schema: try await Self.createSchema(), logger: Self.logger)
+        }
+    }
+
     /// Two stores on one database, standing in for two processes or two servers.
-    func makeStorePair() async throws -> (SQLStore, SQLStore, cleanup: @Sendable () -> Void) {
+    public func makeStorePair() async throws -> (SQLStore, SQLStore, cleanup: @Sendable () -> Void) {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
