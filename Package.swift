@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "imageshare", targets: ["imageshare"]),
+        .executable(name: "imageshare-bench", targets: ["imageshare-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -54,6 +55,16 @@ let package = Package(
             name: "imageshare",
             dependencies: [
                 "ImageShareServer", "ImageShareStore", "ImageShareCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // bench/run's tools: the bare ceiling server, the data generator and the request pre-signer.
+        .executableTarget(
+            name: "imageshare-bench",
+            dependencies: [
+                "ImageShareStore", "ImageShareCore", "ECSSignature", "ECSWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

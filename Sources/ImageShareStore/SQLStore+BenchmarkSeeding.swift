@@ -21,10 +21,15 @@ extension SQLStore {
         public var launchImageId: String
     }
 
+    /// The scenarios need at least 61 accounts (50 share targets and more) and 1,000 images.
+    public struct SeedingError: Error, CustomStringConvertible {
+        public var description: String { "benchmark seeding needs at least 61 accounts and 1,000 images" }
+    }
+
     /// Fills the store: `accounts` filler accounts, `images` filler images (each shared with
     /// `shares / images` filler accounts), plus the fixture accounts and images the scenarios use.
     public func seedBenchmark(accounts: Int, images: Int, shares: Int, regionId: String, now: Date) async throws -> BenchmarkFixture {
-        precondition(accounts > 60 && images > 1_000, "the scenarios need at least 61 accounts and 1,001 images")
+        guard accounts > 60, images >= 1_000 else { throw SeedingError() }
         let perImage = min(shares / images, accounts - 2, ImageRules.maxShareAccounts - 1)
         let millis = now.storeMillis
         try await write { db in
@@ -56,10 +61,10 @@ extension SQLStore {
                 sql: """
                     WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?),
                         slot(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM slot WHERE j + 1 < ?)
-                    INSERT INTO image_shares (image_id, account_id, shared_at)
-                    SELECT printf('m-f%019d', n), printf('9%015d', (n + 1 + j) % ?), ? FROM seq, slot
+                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
+                    SELECT printf('m-f%019d', n), printf('9%015d', (n + 1 + j) % ?), ?, ? FROM seq, slot
                     """,
-                arguments: [images, max(perImage, 1), accounts, millis])
+                arguments: [images, max(perImage, 1), accounts, regionId, millis])
             if perImage == 0 { try db.execute(sql: "DELETE FROM image_shares WHERE image_id LIKE 'm-f%'") }
         }
 
@@ -79,19 +84,19 @@ extension SQLStore {
                     tags: [], readyAt: now, now: now)
                 try db.execute(
                     sql: """
-                        INSERT INTO image_shares (image_id, account_id, shared_at)
-                        SELECT ?, id, ? FROM accounts WHERE id LIKE '9%' ORDER BY id LIMIT ?
+                        INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
+                        SELECT ?, id, ?, ? FROM accounts WHERE id LIKE '9%' ORDER BY id LIMIT ?
                         """,
-                    arguments: [id, millis, shared])
+                    arguments: [id, regionId, millis, shared])
                 try db.execute(sql: "UPDATE images SET share_count = ? WHERE id = ?", arguments: [shared, id])
             }
             // The recipient gets the first 1,000 filler images (shares beyond their usual ones).
             try db.execute(
                 sql: """
-                    INSERT INTO image_shares (image_id, account_id, shared_at)
-                    SELECT id, ?, ? FROM images WHERE id LIKE 'm-f%' ORDER BY id LIMIT 1000
+                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
+                    SELECT id, ?, ?, ? FROM images WHERE id LIKE 'm-f%' ORDER BY id LIMIT 1000
                     """,
-                arguments: [recipient.accountId, millis])
+                arguments: [recipient.accountId, regionId, millis])
             try db.execute(
                 sql: """
                     UPDATE images SET share_count = share_count + 1

@@ -151,8 +151,8 @@ extension SQLStore: ImageStore {
             let sharedAt = Int64(now.timeIntervalSince1970.rounded(.down)) * 1000
             for account in change.add {
                 try db.execute(
-                    sql: "INSERT INTO image_shares (image_id, account_id, shared_at) VALUES (?, ?, ?)",
-                    arguments: [imageId, account, sharedAt])
+                    sql: "INSERT INTO image_shares (image_id, account_id, region_id, shared_at) VALUES (?, ?, ?, ?)",
+                    arguments: [imageId, account, regionId, sharedAt])
             }
             if !change.remove.isEmpty {
                 var arguments: [any SQLBindable] = [imageId]
@@ -194,13 +194,18 @@ extension SQLStore: ImageStore {
         regionId: String, scope: CustomImageScope, viewer: String, filter: ImageFilter, now: Date, dialect: SQLDialect
     ) -> WhereClause {
         var clause = WhereClause()
-        clause.add("i.region_id = ?", [regionId])
+        // Each scope names the region inside an indexed lookup: an image of the viewer's is found through
+        // (region, owner), a shared one through the recipient's (account, region) share index. A plain
+        // `i.region_id = ?` beside them would tempt the planner into scanning the whole region.
+        let shared = "SELECT image_id FROM image_shares WHERE account_id = ? AND region_id = ?"
         switch scope {
-        case .own: clause.add("i.owner_id = ?", [viewer])
-        case .sharedWithViewer: clause.add("i.id IN (SELECT image_id FROM image_shares WHERE account_id = ?)", [viewer])
-        case .community: clause.add("i.is_public = 1 AND i.owner_id <> ?", [viewer])
+        case .own: clause.add("i.region_id = ? AND i.owner_id = ?", [regionId, viewer])
+        case .sharedWithViewer: clause.add("i.id IN (\(shared))", [viewer, regionId])
+        case .community: clause.add("i.region_id = ? AND i.is_public = 1 AND i.owner_id <> ?", [regionId, viewer])
         case .ownAndShared:
-            clause.add("(i.owner_id = ? OR i.id IN (SELECT image_id FROM image_shares WHERE account_id = ?))", [viewer, viewer])
+            clause.add(
+                "i.id IN (SELECT id FROM images WHERE region_id = ? AND owner_id = ? UNION ALL \(shared))",
+                [regionId, viewer, viewer, regionId])
         }
         if let ids = filter.imageIds { clause.add("i.id", in: Array(ids)) }
         if let owner = filter.ownerId { clause.add("i.owner_id = ?", [owner]) }

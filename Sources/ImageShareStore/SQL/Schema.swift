@@ -109,12 +109,13 @@ enum Schema {
                 CREATE TABLE image_shares (
                     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
                     account_id TEXT NOT NULL REFERENCES accounts(id),
+                    region_id TEXT NOT NULL,
                     shared_at BIGINT NOT NULL,
                     PRIMARY KEY (image_id, account_id)
                 )
                 """,
                 """
-                CREATE INDEX image_shares_by_account ON image_shares(account_id, image_id)
+                CREATE INDEX image_shares_by_recipient ON image_shares(account_id, region_id, image_id)
                 """,
                 """
                 CREATE TABLE instances (
