@@ -25,10 +25,4 @@ public indirect enum WireValue: Sendable, Equatable {
     public static func collection(_ itemName: String, _ items: [WireValue]) -> WireValue {
         .object([(itemName, .array(items))])
     }
-
-    /// The member named `key` of an object, for tests and for callers that post-process a body.
-    public subscript(key: String) -> WireValue? {
-        guard case let .object(members) = self else { return nil }
-        return members.first { $0.0 == key }?.1
-    }
 }

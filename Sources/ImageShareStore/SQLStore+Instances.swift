@@ -162,7 +162,6 @@ extension SQLStore: InstanceStore {
             if let instanceId = filter.instanceId { clause.add("instance_id = ?", [instanceId]) }
             if let type = filter.type { clause.add("type = ?", [type]) }
             if let status = filter.status { clause.add("status = ?", [status]) }
-            if let imageId = filter.imageId { clause.add("image_id = ?", [imageId]) }
             let (rows, total) = try clause.page(of: "disks", in: db, offset: offset, limit: limit)
             return (try rows.map { try Self.disk(from: $0) }, total)
         }

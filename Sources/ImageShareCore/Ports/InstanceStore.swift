@@ -102,14 +102,12 @@ public struct DiskFilter: Sendable {
     /// `system` or `data`; nil for all.
     public var type: String?
     public var status: String?
-    public var imageId: String?
 
-    public init(ids: [String]? = nil, instanceId: String? = nil, type: String? = nil, status: String? = nil, imageId: String? = nil) {
+    public init(ids: [String]? = nil, instanceId: String? = nil, type: String? = nil, status: String? = nil) {
         self.ids = ids
         self.instanceId = instanceId
         self.type = type
         self.status = status
-        self.imageId = imageId
     }
 }
 

@@ -25,6 +25,4 @@ public struct ActionRegistry: Sendable {
     }
 
     public func handler(for action: String) -> ActionHandler? { handlers[action] }
-
-    public var actions: [String] { handlers.keys.sorted() }
 }
