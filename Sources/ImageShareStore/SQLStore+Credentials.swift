@@ -11,8 +11,23 @@ extension SQLStore: CredentialStore {
         }
     }
 
+    /// Claims of concurrent requests are committed together (see `GroupCommit`); each is durable before it
+    /// is answered.
     public func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> Bool {
-        try await write { db in
+        try await nonceClaims.submit(NonceClaim(accessKeyId: accessKeyId, nonce: nonce, now: now, expiresAt: expiresAt))
+    }
+
+    /// One nonce to record.
+    struct NonceClaim: Sendable {
+        let accessKeyId: String
+        let nonce: String
+        let now: Date
+        let expiresAt: Date
+    }
+
+    /// Records each claim in order, so a nonce repeated within one batch is refused the second time.
+    static func record(_ claims: [NonceClaim], in db: any SQLSession) throws -> [Bool] {
+        try claims.map { claim in
             // Inserts a new nonce, or revives one whose retention ended; a live one leaves 0 changed rows.
             try db.execute(
                 sql: """
@@ -20,7 +35,7 @@ extension SQLStore: CredentialStore {
                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
                     WHERE signature_nonces.expires_at < ?
                     """,
-                arguments: [accessKeyId, nonce, expiresAt.storeMillis, now.storeMillis]) == 1
+                arguments: [claim.accessKeyId, claim.nonce, claim.expiresAt.storeMillis, claim.now.storeMillis]) == 1
         }
     }
 

@@ -8,6 +8,7 @@ public final class SQLStore: Sendable {
     let engine: any SQLEngine
     let sealer: SecretSealer
     let generator = CredentialGenerator()
+    let nonceClaims: GroupCommit<NonceClaim, Bool>
 
     /// The file names inside a data directory.
     public static let databaseFileName = "imageshare.sqlite"
@@ -33,6 +34,7 @@ public final class SQLStore: Sendable {
     public init(engine: any SQLEngine, sealer: SecretSealer, migrations: MigrationPolicy = .apply) async throws {
         self.engine = engine
         self.sealer = sealer
+        nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
         switch migrations {
         case .apply:
             try await Schema.migrate(engine)

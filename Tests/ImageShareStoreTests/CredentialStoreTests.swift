@@ -52,6 +52,24 @@ struct CredentialStoreTests {
         #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(2), expiresAt: later.addingTimeInterval(1800)))
     }
 
+    @Test("concurrent claims are committed together, and a nonce claimed twice at once wins once", arguments: StoreEngine.available)
+    func concurrentClaims(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
+        let later = now.addingTimeInterval(1800)
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for index in 0..<200 {
+                // 100 distinct nonces, each sent twice at the same moment.
+                let nonce = "n-\(index % 100)"
+                group.addTask { (nonce, (try? await store.claimNonce(nonce, accessKeyId: "k", now: self.now, expiresAt: later)) ?? false) }
+            }
+            return await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+        }
+        let wins = Dictionary(grouping: outcomes.filter(\.1), by: \.0).mapValues(\.count)
+        #expect(wins.count == 100)
+        #expect(wins.values.allSatisfy { $0 == 1 })
+        #expect(try await !store.claimNonce("n-7", accessKeyId: "k", now: now, expiresAt: later))
+    }
+
     @Test("purging forgets only expired nonces", arguments: StoreEngine.available)
     func purge(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()
