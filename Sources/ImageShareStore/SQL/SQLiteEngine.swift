@@ -50,14 +50,20 @@ struct GRDBSession: SQLSession {
     let db: Database
     var dialect: SQLDialect { .sqlite }
 
+    // Prepared statements are cached per connection: the same few statements run on every request.
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments.map(Self.databaseValue))).map { row in
-            SQLRow(columns: Array(row.columnNames), values: row.databaseValues.map(Self.sqlValue))
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(Self.databaseValue)))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            rows.append(SQLRow(columns: columns, values: row.databaseValues.map(Self.sqlValue)))
         }
+        return rows
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
-        try db.execute(sql: sql, arguments: StatementArguments(arguments.map(Self.databaseValue)))
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments.map(Self.databaseValue)))
         return db.changesCount
     }
 
