@@ -1,9 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 let package = Package(
     name: "ImageShare",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "imageshare", targets: ["imageshare"]),
         .executable(name: "imageshare-bench", targets: ["imageshare-bench"]),
@@ -94,3 +96,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Micro-benchmarks (ordo-one/benchmark) of the per-request decoding and signature work, with allocation
+// counts. Only with IMAGESHARE_MICRO_BENCHMARKS set, so that ordinary builds and CI neither resolve nor build
+// the benchmark package: `bench/micro` runs them.
+if ProcessInfo.processInfo.environment["IMAGESHARE_MICRO_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "RequestDecoding",
+            dependencies: [
+                "ECSSignature", "ECSWire",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RequestDecoding",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

@@ -17,18 +17,22 @@ public enum SignatureV3 {
 
         /// Parses the header; nil when it is not of the `ALGORITHM k=v,k=v` form or lacks a field.
         public init?(header: String) {
-            guard let space = header.firstIndex(of: " ") else { return nil }
-            algorithm = String(header[..<space])
-            var fields: [String: String] = [:]
-            for part in header[header.index(after: space)...].split(separator: ",") {
-                guard let equals = part.firstIndex(of: "=") else { return nil }
-                let key = part[..<equals].trimmingCharacters(in: .whitespaces)
-                fields[key] = part[part.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            // Walks the UTF-8 bytes: this runs on every V3 request.
+            let utf8 = header.utf8
+            guard let space = utf8.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+            algorithm = String(Substring(utf8[..<space]))
+            var credential = "", signedHeaders = "", signature = ""
+            for part in utf8[utf8.index(after: space)...].split(separator: UInt8(ascii: ",")) {
+                guard let equals = part.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+                let value = Substring(part[part.index(after: equals)...]).trimmingBlanks
+                switch Substring(part[..<equals]).trimmingBlanks {
+                case "Credential": credential = value
+                case "SignedHeaders": signedHeaders = value
+                case "Signature": signature = value
+                default: continue
+                }
             }
-            guard let credential = fields["Credential"], !credential.isEmpty,
-                let signedHeaders = fields["SignedHeaders"], !signedHeaders.isEmpty,
-                let signature = fields["Signature"], !signature.isEmpty
-            else { return nil }
+            guard !credential.isEmpty, !signedHeaders.isEmpty, !signature.isEmpty else { return nil }
             accessKeyId = credential
             self.signedHeaders = signedHeaders.split(separator: ";").map { $0.lowercased() }
             self.signature = signature
@@ -50,7 +54,7 @@ public enum SignatureV3 {
         let names = signedHeaders.map { $0.lowercased() }
         var canonicalHeaders = ""
         for name in names {
-            let value = headerValue(name).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
+            let value = headerValue(name).map { $0.trimmingBlanks }.joined(separator: ",")
             canonicalHeaders += name + ":" + value + "\n"
         }
         return [
@@ -73,6 +77,19 @@ public enum SignatureV3 {
     /// Whether `provided` is the signature of `stringToSign` under `secret` (constant-time comparison).
     public static func isValid(_ provided: String, stringToSign: String, secret: String) -> Bool {
         ConstantTime.equal(signature(stringToSign: stringToSign, secret: secret), provided.lowercased())
+    }
+}
+
+extension StringProtocol where UTF8View: BidirectionalCollection {
+    /// Without leading and trailing spaces and tabs. Foundation's `trimmingCharacters(in:)` bridges through
+    /// NSString, which showed up in the request profile; this runs several times per request.
+    var trimmingBlanks: String {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        // Blanks are ASCII, so the UTF-8 positions found are also character boundaries.
+        guard let first = utf8.firstIndex(where: { !isBlank($0) }), let last = utf8.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }
 

@@ -35,17 +35,28 @@ public enum ECSTimestamp {
         return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 
-    /// Formats a date the way ECS responses do (`2024-01-01T00:00:00Z`).
+    /// Formats a date the way ECS responses do (`2024-01-01T00:00:00Z`). Byte by byte: list responses format
+    /// one timestamp per item.
     public static func format(_ date: Date) -> String {
         let total = Int(date.timeIntervalSince1970.rounded(.down))
         let days = Int((Double(total) / 86_400).rounded(.down))
         let secondsOfDay = total - days * 86_400
         let (year, month, day) = civilFromDays(days)
-        func pad(_ value: Int, _ width: Int = 2) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var bytes = Array("0000-00-00T00:00:00Z".utf8)
+        func put(_ value: Int, at end: Int, width: Int) {
+            var value = value
+            for index in stride(from: end, to: end - width, by: -1) {
+                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
         }
-        return "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(secondsOfDay / 3600)):\(pad(secondsOfDay / 60 % 60)):\(pad(secondsOfDay % 60))Z"
+        put(min(max(year, 0), 9999), at: 3, width: 4)
+        put(month, at: 6, width: 2)
+        put(day, at: 9, width: 2)
+        put(secondsOfDay / 3600, at: 12, width: 2)
+        put(secondsOfDay / 60 % 60, at: 15, width: 2)
+        put(secondsOfDay % 60, at: 18, width: 2)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).

@@ -13,7 +13,7 @@ public enum ErrorBody {
     }
 
     /// The rendered body; XML errors use the root element `Error`.
-    public static func render(_ error: ECSError, requestId: String, hostId: String, format: ResponseFormat) -> String {
+    public static func render(_ error: ECSError, requestId: String, hostId: String, format: ResponseFormat) -> [UInt8] {
         format.render(value(for: error, requestId: requestId, hostId: hostId), root: "Error")
     }
 }

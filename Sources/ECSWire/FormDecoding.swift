@@ -4,10 +4,11 @@ public enum FormDecoding {
     ///
     /// `+` must become a space before signature verification: the new SDK encodes spaces as `+`.
     /// Malformed escapes are kept literally rather than rejected, so the signature check decides.
+    /// Works on UTF-8 bytes: splitting by `Character` was the largest cost of decoding a request.
     public static func pairs(_ text: Substring) -> [(name: String, value: String)] {
         var result: [(String, String)] = []
-        for component in text.split(separator: "&", omittingEmptySubsequences: true) {
-            if let equals = component.firstIndex(of: "=") {
+        for component in text.utf8.split(separator: UInt8(ascii: "&")) {
+            if let equals = component.firstIndex(of: UInt8(ascii: "=")) {
                 result.append((decode(component[..<equals]), decode(component[component.index(after: equals)...])))
             } else {
                 result.append((decode(component), ""))
@@ -18,26 +19,30 @@ public enum FormDecoding {
 
     /// Percent-decodes one component, with `+` as space; invalid UTF-8 becomes U+FFFD.
     public static func decode(_ text: Substring) -> String {
-        let bytes = Array(text.utf8)
+        decode(text.utf8)
+    }
+
+    private static func decode(_ bytes: Substring.UTF8View) -> String {
         guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
-            return String(text)
+            return String(Substring(bytes))
         }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
             let byte = bytes[index]
+            let next = bytes.index(after: index)
             if byte == UInt8(ascii: "+") {
                 output.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
-                let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
+            } else if byte == UInt8(ascii: "%"), next < bytes.endIndex, bytes.index(after: next) < bytes.endIndex,
+                let high = hexValue(bytes[next]), let low = hexValue(bytes[bytes.index(after: next)])
             {
                 output.append(high << 4 | low)
-                index += 2
+                index = bytes.index(after: next)
             } else {
                 output.append(byte)
             }
-            index += 1
+            index = bytes.index(after: index)
         }
         return String(decoding: output, as: UTF8.self)
     }

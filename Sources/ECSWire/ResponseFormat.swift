@@ -21,8 +21,8 @@ public enum ResponseFormat: Sendable {
         }
     }
 
-    /// Renders `value`; XML needs the root element's name (`DescribeImagesResponse`, `Error`).
-    public func render(_ value: WireValue, root: String) -> String {
+    /// Renders `value` as UTF-8; XML needs the root element's name (`DescribeImagesResponse`, `Error`).
+    public func render(_ value: WireValue, root: String) -> [UInt8] {
         switch self {
         case .json: JSONRenderer.render(value)
         case .xml: XMLRenderer.render(value, root: root)

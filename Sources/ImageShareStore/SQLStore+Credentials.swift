@@ -13,7 +13,7 @@ extension SQLStore: CredentialStore {
 
     /// Claims of concurrent requests are committed together (see `GroupCommit`); each is durable before it
     /// is answered.
-    public func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> Bool {
+    public func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> NonceClaimResult {
         try await nonceClaims.submit(NonceClaim(accessKeyId: accessKeyId, nonce: nonce, now: now, expiresAt: expiresAt))
     }
 
@@ -26,16 +26,20 @@ extension SQLStore: CredentialStore {
     }
 
     /// Records each claim in order, so a nonce repeated within one batch is refused the second time.
-    static func record(_ claims: [NonceClaim], in db: any SQLSession) throws -> [Bool] {
+    static func record(_ claims: [NonceClaim], in db: any SQLSession) throws -> [NonceClaimResult] {
         try claims.map { claim in
+            let enabled = try Bool.fetchOne(
+                db, sql: "SELECT enabled FROM access_keys WHERE id = ?", arguments: [claim.accessKeyId])
+            guard enabled == true else { return .keyUnusable }
             // Inserts a new nonce, or revives one whose retention ended; a live one leaves 0 changed rows.
-            try db.execute(
+            let inserted = try db.execute(
                 sql: """
                     INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
                     WHERE signature_nonces.expires_at < ?
                     """,
                 arguments: [claim.accessKeyId, claim.nonce, claim.expiresAt.storeMillis, claim.now.storeMillis]) == 1
+            return inserted ? .claimed : .alreadyUsed
         }
     }
 

@@ -8,7 +8,7 @@ public final class SQLStore: Sendable {
     let engine: any SQLEngine
     let sealer: SecretSealer
     let generator = CredentialGenerator()
-    let nonceClaims: GroupCommit<NonceClaim, Bool>
+    let nonceClaims: GroupCommit<NonceClaim, NonceClaimResult>
 
     /// The file names inside a data directory.
     public static let databaseFileName = "imageshare.sqlite"

@@ -13,6 +13,8 @@ struct SignCommand: ParsableCommand {
 
     /// The measured calls.
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        /// DescribeRegions: authentication and a nonce claim, but no store read; the floor of a signed call.
+        case regions
         case sharePermission = "share-permission"
         case others
         case modify
@@ -25,7 +27,7 @@ struct SignCommand: ParsableCommand {
     }
 
     @Option(help: "bench-fixture.json written by `seed`.") var fixture: String
-    @Option(help: "share-permission | others | modify | run-instances.") var scenario: Scenario
+    @Option(help: "regions | share-permission | others | modify | run-instances.") var scenario: Scenario
     @Option(help: "v2 (HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).") var style: Style = .v3
     @Option(help: "How many requests.") var count = 100_000
     @Option(help: "host:port the requests go to (V3 signs it).") var host: String
@@ -51,6 +53,8 @@ struct SignCommand: ParsableCommand {
     private func call(_ index: Int, _ fixture: SQLStore.BenchmarkFixture) -> (String, [(String, String)], IssuedCredentialsView) {
         let region = ("RegionId", fixture.regionId)
         switch scenario {
+        case .regions:
+            return ("DescribeRegions", [], .init(fixture.owner))
         case .sharePermission:
             return ("DescribeImageSharePermission", [region, ("ImageId", fixture.sharedImageId), ("PageSize", "50")], .init(fixture.owner))
         case .others:

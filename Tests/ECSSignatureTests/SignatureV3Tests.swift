@@ -45,6 +45,17 @@ struct SignatureV3Tests {
         #expect(parsed.signature == "7e81")
         #expect(SignatureV3.Authorization(header: "ACS3-HMAC-SHA256 Credential=x") == nil)
         #expect(SignatureV3.Authorization(header: "garbage") == nil)
+        #expect(SignatureV3.Authorization(header: "ACS3-HMAC-SHA256 Credential=x,SignedHeaders,Signature=y") == nil)
+    }
+
+    @Test("blanks around fields and values are ignored, unknown fields are skipped")
+    func parsesAuthorizationWithBlanks() throws {
+        let header = "ACS3-HMAC-SHA256 Credential = id1 ,\tSignedHeaders=Host;X-Acs-Date , Extra=1, Signature=\tab12 "
+        let parsed = try #require(SignatureV3.Authorization(header: header))
+        #expect(parsed.accessKeyId == "id1")
+        #expect(parsed.signedHeaders == ["host", "x-acs-date"])
+        #expect(parsed.signature == "ab12")
+        #expect(SignatureV3.Authorization(header: "ACS3-HMAC-SHA256 Credential= ,SignedHeaders=host,Signature=y") == nil)
     }
 
     @Test("canonical query decodes nothing itself: values with space, star, tilde, slash and Chinese are encoded")

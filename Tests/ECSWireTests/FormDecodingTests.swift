@@ -22,4 +22,11 @@ struct FormDecodingTests {
         #expect(FormDecoding.pairs("&&a=1&").map(\.name) == ["a"])
         #expect(FormDecoding.pairs("").isEmpty)
     }
+
+    @Test("only the first = splits; raw UTF-8 and escapes at the very end stay intact")
+    func edges() {
+        let pairs = FormDecoding.pairs(Substring("a=b=c&名前=値&tail=%4&pct=%"))
+        #expect(pairs.map(\.name) == ["a", "名前", "tail", "pct"])
+        #expect(pairs.map(\.value) == ["b=c", "値", "%4", "%"])
+    }
 }

@@ -15,7 +15,7 @@ struct RenderingTests {
 
     @Test("JSON keeps member order, escapes strings and wraps one-element collections in arrays")
     func json() throws {
-        let text = ResponseFormat.json.render(body, root: "DescribeImagesResponse")
+        let text = String(decoding: ResponseFormat.json.render(body, root: "DescribeImagesResponse"), as: UTF8.self)
         #expect(
             text
                 == #"{"RequestId":"R-1","TotalCount":1,"IsPublic":false,"Images":{"Image":[{"ImageId":"m-1","ImageName":"a\"b<c>&\n"}]},"Accounts":{"Account":[]}}"#
@@ -26,12 +26,12 @@ struct RenderingTests {
 
     @Test("control characters become \\u escapes")
     func controlCharacters() {
-        #expect(ResponseFormat.json.render(.string("a\u{1}b"), root: "x") == #""a\u0001b""#)
+        #expect(String(decoding: ResponseFormat.json.render(.string("a\u{1}b\u{1f}é\\"), root: "x"), as: UTF8.self) == #""a\u0001b\u001fé\\""#)
     }
 
     @Test("XML names the root after the action and repeats collection items")
     func xml() {
-        let text = ResponseFormat.xml.render(body, root: "DescribeImagesResponse")
+        let text = String(decoding: ResponseFormat.xml.render(body, root: "DescribeImagesResponse"), as: UTF8.self)
         #expect(
             text
                 == #"<?xml version="1.0" encoding="UTF-8"?><DescribeImagesResponse><RequestId>R-1</RequestId><TotalCount>1</TotalCount><IsPublic>false</IsPublic><Images><Image><ImageId>m-1</ImageId><ImageName>a&quot;b&lt;c&gt;&amp;"# + "\n"
@@ -40,14 +40,14 @@ struct RenderingTests {
 
     @Test("error bodies carry RequestId, HostId, Code, Message and Recommend")
     func errorBody() throws {
-        let text = ErrorBody.render(.accessKeyNotFound, requestId: "R-2", hostId: "127.0.0.1:8080", format: .json)
+        let text = String(decoding: ErrorBody.render(.accessKeyNotFound, requestId: "R-2", hostId: "127.0.0.1:8080", format: .json), as: UTF8.self)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String])
         #expect(parsed["RequestId"] == "R-2")
         #expect(parsed["HostId"] == "127.0.0.1:8080")
         #expect(parsed["Code"] == "InvalidAccessKeyId.NotFound")
         #expect(parsed["Message"] == "Specified access key is not found.")
         #expect(parsed["Recommend"]?.isEmpty == false)
-        let xml = ErrorBody.render(.accessKeyNotFound, requestId: "R-2", hostId: "h", format: .xml)
+        let xml = String(decoding: ErrorBody.render(.accessKeyNotFound, requestId: "R-2", hostId: "h", format: .xml), as: UTF8.self)
         #expect(xml.contains("<Error><RequestId>R-2</RequestId><HostId>h</HostId><Code>InvalidAccessKeyId.NotFound</Code>"))
     }
 

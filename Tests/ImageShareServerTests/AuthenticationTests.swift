@@ -79,6 +79,28 @@ struct AuthenticationTests {
         #expect(disabledV3.code == "Forbidden.AccessKeyDisabled")
     }
 
+    @Test("a key that served requests (and so is cached) is refused at once when disabled, in ECS's error order")
+    func cachedKeyDisabled() async throws {
+        let server = try await TestServer()
+        #expect(try await server.send(server.signer.v2(action: "DescribeRegions")).status == 200)
+        #expect(try await server.send(server.signer.v3(action: "DescribeRegions")).status == 200)
+
+        _ = try await server.store.setAccessKeyEnabled(
+            false, accessKeyId: server.credentials.accessKeyId, accountId: server.credentials.accountId)
+        for request in [server.signer.v2(action: "DescribeRegions"), server.signer.v3(action: "DescribeRegions")] {
+            let reply = try await server.send(request)
+            #expect(reply.status == 403)
+            #expect(reply.code == "Forbidden.AccessKeyDisabled")
+        }
+        // A disabled key is reported before an expired timestamp, cached or not.
+        let stale = try await server.send(server.signer.v2(action: "DescribeRegions", date: TestServer.now.addingTimeInterval(-3600)))
+        #expect(stale.code == "Forbidden.AccessKeyDisabled")
+
+        _ = try await server.store.setAccessKeyEnabled(
+            true, accessKeyId: server.credentials.accessKeyId, accountId: server.credentials.accountId)
+        #expect(try await server.send(server.signer.v3(action: "DescribeRegions")).status == 200)
+    }
+
     @Test("timestamps more than 15 minutes away either way are expired; malformed ones are illegal")
     func timestamps() async throws {
         let server = try await TestServer()

@@ -40,45 +40,68 @@ struct CredentialStoreTests {
         #expect(try await store.accessKey(id: second.accessKeyId)?.isEnabled == true)
     }
 
+    /// Two real keys: claims check that their key is still enabled.
+    private func twoKeys(_ store: SQLStore) async throws -> (String, String) {
+        let (alice, first) = try await store.createAccount(name: "alice", now: now)
+        let second = try #require(try await store.createAccessKey(accountId: alice.id, now: now))
+        return (first.accessKeyId, second.accessKeyId)
+    }
+
     @Test("a nonce is claimed once per key until its retention ends", arguments: StoreEngine.available)
     func nonces(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()
+        let (k1, k2) = try await twoKeys(store)
         let later = now.addingTimeInterval(1800)
-        #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: now, expiresAt: later))
-        #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: now.addingTimeInterval(60), expiresAt: later))
-        #expect(try await store.claimNonce("n1", accessKeyId: "k2", now: now, expiresAt: later))
+        #expect(try await store.claimNonce("n1", accessKeyId: k1, now: now, expiresAt: later) == .claimed)
+        #expect(try await store.claimNonce("n1", accessKeyId: k1, now: now.addingTimeInterval(60), expiresAt: later) == .alreadyUsed)
+        #expect(try await store.claimNonce("n1", accessKeyId: k2, now: now, expiresAt: later) == .claimed)
         // After retention the same nonce may be used again (its timestamp would be refused anyway).
-        #expect(try await store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(1), expiresAt: later.addingTimeInterval(1800)))
-        #expect(try await !store.claimNonce("n1", accessKeyId: "k1", now: later.addingTimeInterval(2), expiresAt: later.addingTimeInterval(1800)))
+        #expect(try await store.claimNonce("n1", accessKeyId: k1, now: later.addingTimeInterval(1), expiresAt: later.addingTimeInterval(1800)) == .claimed)
+        #expect(try await store.claimNonce("n1", accessKeyId: k1, now: later.addingTimeInterval(2), expiresAt: later.addingTimeInterval(1800)) == .alreadyUsed)
+    }
+
+    @Test("a claim for a disabled or unknown key records nothing and says so", arguments: StoreEngine.available)
+    func claimsCheckTheKey(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
+        let (alice, credentials) = try await store.createAccount(name: "alice", now: now)
+        let later = now.addingTimeInterval(1800)
+        #expect(try await store.setAccessKeyEnabled(false, accessKeyId: credentials.accessKeyId, accountId: alice.id))
+        #expect(try await store.claimNonce("n1", accessKeyId: credentials.accessKeyId, now: now, expiresAt: later) == .keyUnusable)
+        #expect(try await store.claimNonce("n1", accessKeyId: "LTAInothing", now: now, expiresAt: later) == .keyUnusable)
+        // Nothing was recorded: once enabled again, the same nonce is claimable.
+        #expect(try await store.setAccessKeyEnabled(true, accessKeyId: credentials.accessKeyId, accountId: alice.id))
+        #expect(try await store.claimNonce("n1", accessKeyId: credentials.accessKeyId, now: now, expiresAt: later) == .claimed)
     }
 
     @Test("concurrent claims are committed together, and a nonce claimed twice at once wins once", arguments: StoreEngine.available)
     func concurrentClaims(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()
+        let (key, _) = try await twoKeys(store)
         let later = now.addingTimeInterval(1800)
         let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
             for index in 0..<200 {
                 // 100 distinct nonces, each sent twice at the same moment.
                 let nonce = "n-\(index % 100)"
-                group.addTask { (nonce, (try? await store.claimNonce(nonce, accessKeyId: "k", now: self.now, expiresAt: later)) ?? false) }
+                group.addTask { (nonce, (try? await store.claimNonce(nonce, accessKeyId: key, now: self.now, expiresAt: later)) == .claimed) }
             }
             return await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
         }
         let wins = Dictionary(grouping: outcomes.filter(\.1), by: \.0).mapValues(\.count)
         #expect(wins.count == 100)
         #expect(wins.values.allSatisfy { $0 == 1 })
-        #expect(try await !store.claimNonce("n-7", accessKeyId: "k", now: now, expiresAt: later))
+        #expect(try await store.claimNonce("n-7", accessKeyId: key, now: now, expiresAt: later) == .alreadyUsed)
     }
 
     @Test("purging forgets only expired nonces", arguments: StoreEngine.available)
     func purge(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()
-        _ = try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10))
-        _ = try await store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000))
+        let (key, _) = try await twoKeys(store)
+        _ = try await store.claimNonce("old", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(10))
+        _ = try await store.claimNonce("new", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(1000))
         try await store.purgeNonces(expiredBefore: now.addingTimeInterval(100))
         // "old" was forgotten, so it is claimable even with a retention check that would otherwise refuse it.
-        #expect(try await store.claimNonce("old", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(10)))
-        #expect(try await !store.claimNonce("new", accessKeyId: "k", now: now, expiresAt: now.addingTimeInterval(1000)))
+        #expect(try await store.claimNonce("old", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(10)) == .claimed)
+        #expect(try await store.claimNonce("new", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(1000)) == .alreadyUsed)
     }
 
     @Test("on disk: secrets are encrypted, the key file is 0600, and data survives reopening")
@@ -100,7 +123,7 @@ struct CredentialStoreTests {
         }
         let reopened = try await SQLStore.sqlite(directory: directory)
         #expect(try await reopened.accessKey(id: credentials.accessKeyId)?.secret == credentials.accessKeySecret)
-        #expect(try await !reopened.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900)))
+        #expect(try await reopened.claimNonce("n", accessKeyId: credentials.accessKeyId, now: now, expiresAt: now.addingTimeInterval(900)) == .alreadyUsed)
     }
 }
 

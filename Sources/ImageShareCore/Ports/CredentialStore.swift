@@ -5,11 +5,24 @@ public protocol CredentialStore: Sendable {
     /// The key with this ID, or nil when no such key exists.
     func accessKey(id: String) async throws -> AccessKey?
 
-    /// Records `nonce` for `accessKeyId` until `expiresAt`; false when it was already recorded and not expired.
-    func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> Bool
+    /// Records `nonce` for `accessKeyId` until `expiresAt`, if the key is still enabled.
+    func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> NonceClaimResult
 
     /// Forgets nonces whose retention ended before `date`.
     func purgeNonces(expiredBefore date: Date) async throws
+}
+
+/// What a nonce claim found.
+///
+/// The key's state is read in the same durable transaction that records the nonce, so a key disabled by the
+/// CLI or on another node is refused from its next request on, even by a server that cached the key.
+public enum NonceClaimResult: Sendable, Equatable {
+    /// Recorded: the request may go on.
+    case claimed
+    /// Recorded before and not yet expired: a replay.
+    case alreadyUsed
+    /// The key is disabled or no longer exists; nothing was recorded.
+    case keyUnusable
 }
 
 /// Account and key administration, used by the CLI and at first start.

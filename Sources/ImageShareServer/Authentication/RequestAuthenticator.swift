@@ -27,6 +27,7 @@ struct SignedRequest: Sendable {
 struct RequestAuthenticator: Sendable {
     let store: any CredentialStore
     let now: @Sendable () -> Date
+    let keys = AccessKeyCache()
     static let allowedSkew: TimeInterval = 15 * 60
     /// Nonces are kept long enough to cover the whole window a timestamp is accepted in.
     static let nonceRetention: TimeInterval = 2 * allowedSkew
@@ -54,14 +55,15 @@ struct RequestAuthenticator: Sendable {
         let nonce = try required("SignatureNonce")
         let timestamp = try required("Timestamp")
 
-        let key = try await enabledKey(keyID)
-        try checkTimestamp(timestamp)
         let stringToSign = SignatureV2.stringToSign(method: request.method, parameters: parameters)
-        guard SignatureV2.isValid(signature, stringToSign: stringToSign, secret: key.secret) else {
-            throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+        return try await withEnabledKey(keyID) { key in
+            try checkTimestamp(timestamp)
+            guard SignatureV2.isValid(signature, stringToSign: stringToSign, secret: key.secret) else {
+                throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+            }
+            try await claim(nonce, for: key)
+            return Caller(accountId: key.accountId, accessKeyId: key.id)
         }
-        try await claim(nonce, for: key)
-        return Caller(accountId: key.accountId, accessKeyId: key.id)
     }
 
     private func verifyV3(_ request: SignedRequest, authorizationHeader: String) async throws -> Caller {
@@ -85,25 +87,41 @@ struct RequestAuthenticator: Sendable {
         let date = try header("x-acs-date")
         let hashedPayload = try header("x-acs-content-sha256")
 
-        let key = try await enabledKey(authorization.accessKeyId)
-        try checkTimestamp(date)
         let canonicalRequest = SignatureV3.canonicalRequest(
             method: request.method, query: request.query, signedHeaders: authorization.signedHeaders,
             headerValue: request.header, hashedPayload: hashedPayload)
         let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonicalRequest)
-        guard SignatureV3.isValid(authorization.signature, stringToSign: stringToSign, secret: key.secret),
-            ConstantTime.equal(SignatureV3.hashedPayload(request.body), hashedPayload.lowercased())
-        else {
-            throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+        return try await withEnabledKey(authorization.accessKeyId) { key in
+            try checkTimestamp(date)
+            guard SignatureV3.isValid(authorization.signature, stringToSign: stringToSign, secret: key.secret),
+                ConstantTime.equal(SignatureV3.hashedPayload(request.body), hashedPayload.lowercased())
+            else {
+                throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
+            }
+            try await claim(nonce, for: key)
+            return Caller(accountId: key.accountId, accessKeyId: key.id)
         }
-        try await claim(nonce, for: key)
-        return Caller(accountId: key.accountId, accessKeyId: key.id)
     }
 
-    private func enabledKey(_ id: String) async throws -> AccessKey {
-        guard let key = try await store.accessKey(id: id) else { throw ECSError.accessKeyNotFound }
-        guard key.isEnabled else { throw ECSError.accessKeyDisabled }
-        return key
+    /// Runs the checks that follow the key lookup with the key's cached copy, or with the store's row.
+    ///
+    /// When the checks fail with a cached key, they run once more on the store's current row: the key may
+    /// have been disabled since it was cached, and ECS reports a disabled key before a bad timestamp or
+    /// signature. Only refused requests pay for that second look; a failing store (5xx) is not retried.
+    private func withEnabledKey(_ id: String, _ checks: (AccessKey) async throws -> Caller) async throws -> Caller {
+        if let cached = keys.key(id) {
+            do { return try await checks(cached) } catch let error as ECSError where error.httpStatus < 500 {}
+        }
+        guard let key = try await store.accessKey(id: id) else {
+            keys.forget(id)
+            throw ECSError.accessKeyNotFound
+        }
+        guard key.isEnabled else {
+            keys.forget(id)
+            throw ECSError.accessKeyDisabled
+        }
+        keys.remember(key)
+        return try await checks(key)
     }
 
     private func checkTimestamp(_ text: String) throws(ECSError) {
@@ -113,8 +131,14 @@ struct RequestAuthenticator: Sendable {
 
     private func claim(_ nonce: String, for key: AccessKey) async throws {
         let now = now()
-        let claimed = try await store.claimNonce(
+        switch try await store.claimNonce(
             nonce, accessKeyId: key.id, now: now, expiresAt: now.addingTimeInterval(Self.nonceRetention))
-        guard claimed else { throw ECSError.signatureNonceUsed }
+        {
+        case .claimed: return
+        case .alreadyUsed: throw ECSError.signatureNonceUsed
+        case .keyUnusable:
+            keys.forget(key.id)
+            throw ECSError.accessKeyDisabled
+        }
     }
 }

@@ -83,10 +83,10 @@ struct RPCController: Sendable {
             body: ErrorBody.render(error, requestId: requestId, hostId: hostId, format: format), format: format)
     }
 
-    private static func response(status: Int, body: String, format: ResponseFormat) -> Response {
+    private static func response(status: Int, body: [UInt8], format: ResponseFormat) -> Response {
         Response(
             status: HTTPResponse.Status(code: status),
             headers: [.contentType: format.contentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

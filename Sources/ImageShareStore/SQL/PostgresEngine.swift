@@ -149,7 +149,12 @@ struct PostgresSession: SQLSession {
     var dialect: SQLDialect { .postgres }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try run(sql, arguments).rows.map(Self.row)
+        var columns: SQLColumns?
+        return try run(sql, arguments).rows.map { row in
+            let shared = columns ?? SQLColumns(row.map(\.columnName))
+            columns = shared
+            return try Self.row(row, columns: shared)
+        }
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int {
@@ -188,11 +193,9 @@ struct PostgresSession: SQLSession {
         }
     }
 
-    private static func row(_ row: PostgresRow) throws -> SQLRow {
-        var columns: [String] = []
+    private static func row(_ row: PostgresRow, columns: SQLColumns) throws -> SQLRow {
         var values: [SQLValue] = []
         for cell in row {
-            columns.append(cell.columnName)
             guard cell.bytes != nil else {
                 values.append(.null)
                 continue

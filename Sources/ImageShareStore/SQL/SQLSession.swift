@@ -42,22 +42,22 @@ public protocol SQLSession {
 
 extension SQLSession {
     func fetchAll(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> [SQLRow] {
-        try fetchAll(sql, arguments.map(\.sqlValue))
+        try fetchAll(sql, arguments.map { $0.sqlValue })
     }
 
     func fetchOne(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> SQLRow? {
-        try fetchAll(sql, arguments.map(\.sqlValue)).first
+        try fetchAll(sql, arguments.map { $0.sqlValue }).first
     }
 
     /// The first column of the first row (COUNT, EXISTS, a single field).
     func fetchValue<T: SQLDecodable>(_ sql: String, _ arguments: [any SQLBindable] = [], as type: T.Type = T.self) throws -> T? {
-        guard let row = try fetchAll(sql, arguments.map(\.sqlValue)).first else { return nil }
+        guard let row = try fetchAll(sql, arguments.map { $0.sqlValue }).first else { return nil }
         return try row.first(as: T.self)
     }
 
     @discardableResult
     func execute(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Int {
-        try execute(sql, arguments.map(\.sqlValue))
+        try execute(sql, arguments.map { $0.sqlValue })
     }
 }
 
@@ -80,28 +80,28 @@ extension SQLSession {
     /// Runs a statement and returns how many rows it changed.
     @discardableResult
     func execute(sql: String, arguments: [any SQLBindable] = []) throws -> Int {
-        try execute(sql, arguments.map(\.sqlValue))
+        try execute(sql, arguments.map { $0.sqlValue })
     }
 }
 
 extension SQLRow {
     static func fetchAll(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> [SQLRow] {
-        try db.fetchAll(sql, arguments.map(\.sqlValue))
+        try db.fetchAll(sql, arguments.map { $0.sqlValue })
     }
 
     static func fetchOne(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> SQLRow? {
-        try db.fetchAll(sql, arguments.map(\.sqlValue)).first
+        try db.fetchAll(sql, arguments.map { $0.sqlValue }).first
     }
 }
 
 extension SQLDecodable {
     /// The first column of the first row, or nil without rows.
     static func fetchOne(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> Self? {
-        try db.fetchAll(sql, arguments.map(\.sqlValue)).first.map { try $0.first(as: Self.self) }
+        try db.fetchAll(sql, arguments.map { $0.sqlValue }).first.map { try $0.first(as: Self.self) }
     }
 
     /// The first column of every row.
     static func fetchAll(_ db: any SQLSession, sql: String, arguments: [any SQLBindable] = []) throws -> [Self] {
-        try db.fetchAll(sql, arguments.map(\.sqlValue)).map { try $0.first(as: Self.self) }
+        try db.fetchAll(sql, arguments.map { $0.sqlValue }).map { try $0.first(as: Self.self) }
     }
 }

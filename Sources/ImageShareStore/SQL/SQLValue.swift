@@ -75,24 +75,38 @@ extension Optional: SQLDecodable where Wrapped: SQLDecodable {
     }
 }
 
-/// One result row: column names and values in select order.
+/// The column names of one result set, shared by all its rows, with each name's position.
+public final class SQLColumns: Sendable {
+    let names: [String]
+    private let positions: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        // A name selected twice reads as its first occurrence, like a linear search would.
+        positions = Dictionary(names.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func position(of name: String) -> Int? { positions[name] }
+}
+
+/// One result row: values in select order, and the result set's columns.
 public struct SQLRow: Sendable {
-    private let columns: [String]
+    private let columns: SQLColumns
     private let values: [SQLValue]
 
-    public init(columns: [String], values: [SQLValue]) {
+    public init(columns: SQLColumns, values: [SQLValue]) {
         self.columns = columns
         self.values = values
     }
 
     /// The column's value as `T`; a missing column reads as NULL.
     public func get<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        let value = columns.firstIndex(of: column).map { values[$0] } ?? .null
+        let value = columns.position(of: column).map { values[$0] } ?? .null
         return try T(sqlValue: value, column: column)
     }
 
     /// The first column's value (COUNT, EXISTS, a single field).
     public func first<T: SQLDecodable>(as type: T.Type = T.self) throws -> T {
-        try T(sqlValue: values.first ?? .null, column: columns.first ?? "?")
+        try T(sqlValue: values.first ?? .null, column: columns.names.first ?? "?")
     }
 }
