@@ -60,6 +60,11 @@ def test_create_image_from_snapshot_and_mappings(new_actor):
     snapshot = owner.call("CreateSnapshot", {"DiskId": disk["DiskId"]})["SnapshotId"]
     snapshots = owner.call("DescribeSnapshots", {"SnapshotIds": f'["{snapshot}"]'})
     assert [s["SnapshotId"] for s in snapshots["Snapshots"]["Snapshot"]] == [snapshot]
+    # Snapshots complete at once: accomplished finds it, progressing and failed find nothing, others are errors.
+    for status, count in (("accomplished", 1), ("all", 1), ("progressing", 0), ("failed", 0)):
+        found = owner.call("DescribeSnapshots", {"SnapshotIds": f'["{snapshot}"]', "Status": status})
+        assert found["TotalCount"] == count, status
+    expect_error(lambda: owner.call("DescribeSnapshots", {"Status": "done"}), "InvalidParameter", 400)
 
     from_snapshot = owner.create_image(SnapshotId=snapshot)
     from_mapping = owner.create_image(DiskDeviceMapping=[

@@ -31,7 +31,8 @@ public struct ParameterBag: Sendable {
     /// An integer in `range`, or nil when absent; `InvalidParameter` when malformed or out of range.
     public func int(_ name: String, in range: ClosedRange<Int>) throws(ECSError) -> Int? {
         guard let text = string(name) else { return nil }
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+        // Plain digits first: trimming goes through Foundation and paging parameters come with most calls.
+        guard let value = Int(text) ?? Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
             throw .invalidParameter(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value

@@ -21,12 +21,13 @@ extension SQLStore: ImageStore {
         }
     }
 
-    public func customImage(id: String, in regionId: String, now: Date) async throws -> Image? {
-        try await read { db in try Self.fetchImage(db, id: id, regionId: regionId, now: now) }
-    }
-
-    public func isImage(_ imageId: String, sharedWith accountId: String) async throws -> Bool {
-        try await read { db in try Self.isShared(db, imageId: imageId, with: accountId) }
+    public func customImage(id: String, in regionId: String, viewer: String, now: Date) async throws
+        -> (image: Image, isSharedWithViewer: Bool)?
+    {
+        try await read { db in
+            guard let image = try Self.fetchImage(db, id: id, regionId: regionId, now: now) else { return nil }
+            return (image, try Self.isShared(db, imageId: id, with: viewer))
+        }
     }
 
     public func createImage(_ image: NewImage, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
@@ -171,14 +172,20 @@ extension SQLStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int, now: Date
     ) async throws -> SharePermissionPage {
         try await read { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now), by: ownerId)
+            // Only what the answer needs; this is read far more often than the image changes.
+            guard
+                let image = try SQLRow.fetchOne(
+                    db, sql: "SELECT owner_id, share_count, is_public FROM images WHERE id = ? AND region_id = ?",
+                    arguments: [imageId, regionId])
+            else { throw ECSError.imageNotFound }
+            try ImageRules.requireOwner(try image.get("owner_id"), is: ownerId)
             let rows = try SQLRow.fetchAll(
                 db,
                 sql: "SELECT account_id, shared_at FROM image_shares WHERE image_id = ? ORDER BY shared_at, account_id LIMIT ? OFFSET ?",
                 arguments: [imageId, limit, offset])
             return SharePermissionPage(
                 accounts: try rows.map { (accountId: try $0.get("account_id"), sharedAt: Date(storeMillis: try $0.get("shared_at"))) },
-                totalCount: image.shareCount, isPublic: image.isPublic)
+                totalCount: try image.get("share_count"), isPublic: try image.get("is_public"))
         }
     }
 

@@ -79,6 +79,18 @@ struct AuthenticationTests {
         #expect(disabledV3.code == "Forbidden.AccessKeyDisabled")
     }
 
+    @Test("a body over 1 MiB is refused with 413 and an ECS error body, before authentication")
+    func oversizedBody() async throws {
+        let server = try await TestServer()
+        var headers: HTTPFields = [:]
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let reply = try await server.send(
+            TestRequest(uri: "/", method: .post, headers: headers, body: "Action=DescribeRegions&Pad=" + String(repeating: "x", count: 1 << 20)))
+        #expect(reply.status == 413)
+        #expect(reply.code == "InvalidParameter")
+        #expect((reply.json["RequestId"] as? String)?.isEmpty == false)
+    }
+
     @Test("a key that served requests (and so is cached) is refused at once when disabled, in ECS's error order")
     func cachedKeyDisabled() async throws {
         let server = try await TestServer()

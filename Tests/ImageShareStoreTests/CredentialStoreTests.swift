@@ -104,6 +104,31 @@ struct CredentialStoreTests {
         #expect(try await store.claimNonce("new", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(1000)) == .alreadyUsed)
     }
 
+    @Test("on disk: commits reach the database file in the background, long before SQLite's own checkpoint would")
+    func backgroundCheckpoints() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: directory)
+            try? FileManager.default.removeItem(at: copy)
+        }
+        let store = try await SQLStore.sqlite(directory: directory)
+        // A few pages: far below the 1,000-page WAL that makes a commit checkpoint by itself.
+        let (account, _) = try await store.createAccount(name: "alice", now: now)
+        var found: [String] = []
+        for _ in 0..<100 where found.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            // The database file alone, without its WAL: it holds only what a checkpoint has copied into it.
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            for name in [SQLStore.databaseFileName, SQLStore.keyFileName] {
+                try FileManager.default.copyItem(at: directory.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+            }
+            found = try await SQLStore.sqlite(directory: copy).accounts().map(\.id)
+        }
+        #expect(found == [account.id])
+    }
+
     @Test("on disk: secrets are encrypted, the key file is 0600, and data survives reopening")
     func onDisk() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")

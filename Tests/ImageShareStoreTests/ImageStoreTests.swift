@@ -55,7 +55,7 @@ struct StoreFixture {
     }
 
     func image(_ id: String, region: String = region, at date: Date = now) async throws -> Image {
-        try #require(try await store.customImage(id: id, in: region, now: date))
+        try #require(try await store.customImage(id: id, in: region, viewer: owner, now: date)?.image)
     }
 
     func visibleIDs(_ scope: CustomImageScope, to viewer: String, region: String = region) async throws -> Set<String> {
@@ -144,7 +144,8 @@ struct ImageStoreTests {
         #expect(try await fixture.visibleIDs(.community, to: fixture.stranger).isEmpty)
         #expect(try await fixture.visibleIDs(.sharedWithViewer, to: fixture.friend, region: "cn-shanghai").isEmpty)
         #expect(try await fixture.image(id).shareCount == 1)
-        #expect(try await fixture.store.isImage(id, sharedWith: fixture.friend))
+        #expect(try await fixture.store.customImage(id: id, in: StoreFixture.region, viewer: fixture.friend, now: now)?.isSharedWithViewer == true)
+        #expect(try await fixture.store.customImage(id: id, in: StoreFixture.region, viewer: fixture.stranger, now: now)?.isSharedWithViewer == false)
 
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [], remove: [], isPublic: true, now: now)
@@ -257,7 +258,7 @@ struct ImageStoreTests {
             try await fixture.store.deleteImage(imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, force: false, now: now)
         }
         try await fixture.store.deleteImage(imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, force: true, now: now)
-        #expect(try await fixture.store.customImage(id: id, in: StoreFixture.region, now: now) == nil)
+        #expect(try await fixture.store.customImage(id: id, in: StoreFixture.region, viewer: fixture.owner, now: now) == nil)
         #expect(try await fixture.visibleIDs(.ownAndShared, to: fixture.owner).isEmpty)
         // Its snapshots stay.
         let snapshots = try await fixture.store.snapshots(
@@ -325,7 +326,7 @@ struct ImageStoreTests {
             try await fixture.store.deleteImage(imageId: copy, regionId: "cn-shanghai", ownerId: fixture.owner, force: false, now: now)
         }
         try await fixture.store.cancelCopy(imageId: copy, regionId: "cn-shanghai", callerId: fixture.owner, now: now)
-        #expect(try await fixture.store.customImage(id: copy, in: "cn-shanghai", now: now) == nil)
+        #expect(try await fixture.store.customImage(id: copy, in: "cn-shanghai", viewer: fixture.owner, now: now) == nil)
         await #expect(throws: ECSError.imageNotFromCopy) {
             try await fixture.store.cancelCopy(imageId: id, regionId: StoreFixture.region, callerId: fixture.owner, now: now)
         }

@@ -31,8 +31,14 @@ public enum ImageRules {
     /// The owner's image for a sharing call: only own custom images can be shared (S3); others' and system
     /// images look like they do not exist in the caller's account.
     public static func requireOwned(_ image: Image?, by caller: String) throws(ECSError) -> Image {
-        guard let image, case let .account(owner) = image.ownership, owner == caller else { throw .imageNotFound }
+        guard let image, case let .account(owner) = image.ownership else { throw .imageNotFound }
+        try requireOwner(owner, is: caller)
         return image
+    }
+
+    /// The same check when only the custom image's owner was read.
+    public static func requireOwner(_ owner: String, is caller: String) throws(ECSError) {
+        guard owner == caller else { throw .imageNotFound }
     }
 
     /// The account changes a ModifyImageSharePermission call makes, all or nothing (S4, S10).

@@ -157,11 +157,10 @@ public protocol ImageStore: Sendable {
         now: Date
     ) async throws -> (images: [Image], totalCount: Int)
 
-    /// The custom image with this ID in this region regardless of who asks, or nil.
-    func customImage(id: String, in regionId: String, now: Date) async throws -> Image?
-
-    /// Whether the owner of `imageId` currently shares it with `accountId`.
-    func isImage(_ imageId: String, sharedWith accountId: String) async throws -> Bool
+    /// The custom image with this ID in this region regardless of who asks, and whether its owner currently
+    /// shares it with `viewer`, both read at one moment; nil when there is no such image.
+    func customImage(id: String, in regionId: String, viewer: String, now: Date) async throws
+        -> (image: Image, isSharedWithViewer: Bool)?
 
     /// Creates an image (counts against the owner's quota in the region); returns its ID.
     func createImage(_ image: NewImage, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String

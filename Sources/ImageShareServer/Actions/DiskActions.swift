@@ -80,9 +80,12 @@ struct DiskActions: Sendable {
         filter.ids = try parameters.idList("SnapshotIds")
         filter.diskId = parameters.string("DiskId")
         filter.instanceId = parameters.string("InstanceId")
-        if let status = parameters.string("Status")?.lowercased(), !["all", "accomplished"].contains(status) {
-            // Snapshots complete at once here, so other statuses match nothing.
-            filter.ids = []
+        if let status = parameters.string("Status")?.lowercased() {
+            guard ["all", "accomplished", "progressing", "failed"].contains(status) else {
+                throw ECSError.invalidParameter("Status", "must be progressing, accomplished, failed or all")
+            }
+            // Snapshots complete at once here, so the other statuses match nothing.
+            if status == "progressing" || status == "failed" { filter.ids = [] }
         }
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()

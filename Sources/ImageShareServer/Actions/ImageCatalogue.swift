@@ -11,8 +11,9 @@ struct ImageCatalogue: Sendable {
     /// The image with this ID in this region if `viewer` can see it (own, shared with them, public, community).
     func visibleImage(id: String, in regionId: String, viewer: String, now: Date) async throws -> Image? {
         if let image = publicImages.image(id: id, in: regionId) { return image }
-        guard let image = try await store.customImage(id: id, in: regionId, now: now) else { return nil }
-        let shared = try await store.isImage(id, sharedWith: viewer)
+        guard let (image, shared) = try await store.customImage(id: id, in: regionId, viewer: viewer, now: now) else {
+            return nil
+        }
         return ImageRules.visibility(of: image, to: viewer, isSharedWithViewer: shared) == nil ? nil : image
     }
 

@@ -5,6 +5,8 @@ import ImageShareCore
 /// The embedded engine: SQLite through GRDB, in WAL mode so a server and the admin CLI share one file.
 public struct SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
+    /// Set for database files, so that request commits rarely pay for a checkpoint.
+    private let checkpointer: WALCheckpointer?
     public var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -17,11 +19,13 @@ public struct SQLiteEngine: SQLEngine {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         writer = try DatabasePool(path: path, configuration: configuration)
+        checkpointer = try WALCheckpointer(path: path)
     }
 
     /// A private in-memory database, for tests.
     public init() throws {
         writer = try DatabaseQueue()
+        checkpointer = nil
     }
 
     // Reads run on the calling thread: in WAL mode they never wait for the write lock, and the store's reads
