@@ -112,9 +112,9 @@ class Scenario:
         return result
 
     # -- random choices (deterministic: never depend on server-made IDs) -------
-    def pick_image(self) -> Optional[ModelImage]:
-        alive = self.model.alive()
-        return self.rng.choice(alive) if alive else None
+    def pick_image(self) -> ModelImage:
+        # random_op only picks an operation on an image once at least two are alive.
+        return self.rng.choice(self.model.alive())
 
     def others_than(self, who: int) -> List[int]:
         return [a for a in range(len(self.actors)) if a != who]
@@ -138,8 +138,6 @@ class Scenario:
 
     def op_share(self) -> None:
         image = self.pick_image()
-        if image is None:
-            return self.op_create()
         caller = self._caller_for(image)
         targets = self.rng.sample(self.others_than(image.owner), self.rng.randint(1, 3))
         if self.rng.random() < 0.1:
@@ -161,8 +159,6 @@ class Scenario:
 
     def op_unshare(self) -> None:
         image = self.pick_image()
-        if image is None:
-            return self.op_create()
         caller = self._caller_for(image)
         pool = sorted(image.shared) if image.shared and self.rng.random() < 0.8 \
             else self.others_than(image.owner)
@@ -179,8 +175,6 @@ class Scenario:
 
     def op_publish(self) -> None:
         image = self.pick_image()
-        if image is None:
-            return self.op_create()
         caller = self._caller_for(image)
         flag = not image.public if self.rng.random() < 0.8 else image.public
         expected = OK if caller == image.owner else NOT_FOUND
@@ -193,8 +187,6 @@ class Scenario:
 
     def op_delete(self) -> None:
         image = self.pick_image()
-        if image is None:
-            return self.op_create()
         caller = self._caller_for(image)
         force = self.rng.random() < 0.5
         if caller != image.owner:
@@ -213,8 +205,6 @@ class Scenario:
 
     def op_copy(self) -> None:
         image = self.pick_image()
-        if image is None:
-            return self.op_create()
         # the owner, a recipient, or an account that cannot see the image at all
         # (copying a community image one was not shared is not settled: never tried)
         recipients = sorted(image.shared)

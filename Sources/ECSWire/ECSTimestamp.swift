@@ -42,21 +42,25 @@ public enum ECSTimestamp {
         let days = Int((Double(total) / 86_400).rounded(.down))
         let secondsOfDay = total - days * 86_400
         let (year, month, day) = civilFromDays(days)
-        var bytes = Array("0000-00-00T00:00:00Z".utf8)
-        func put(_ value: Int, at end: Int, width: Int) {
-            var value = value
-            for index in stride(from: end, to: end - width, by: -1) {
-                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
+        // Written straight into the string's storage: no intermediate buffer per timestamp.
+        return String(unsafeUninitializedCapacity: 20) { bytes in
+            func put(_ value: Int, at end: Int, width: Int) {
+                var value = value
+                for index in stride(from: end, to: end - width, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
             }
+            put(min(max(year, 0), 9999), at: 3, width: 4)
+            put(month, at: 6, width: 2)
+            put(day, at: 9, width: 2)
+            put(secondsOfDay / 3600, at: 12, width: 2)
+            put(secondsOfDay / 60 % 60, at: 15, width: 2)
+            put(secondsOfDay % 60, at: 18, width: 2)
+            (bytes[4], bytes[7], bytes[10]) = (UInt8(ascii: "-"), UInt8(ascii: "-"), UInt8(ascii: "T"))
+            (bytes[13], bytes[16], bytes[19]) = (UInt8(ascii: ":"), UInt8(ascii: ":"), UInt8(ascii: "Z"))
+            return 20
         }
-        put(min(max(year, 0), 9999), at: 3, width: 4)
-        put(month, at: 6, width: 2)
-        put(day, at: 9, width: 2)
-        put(secondsOfDay / 3600, at: 12, width: 2)
-        put(secondsOfDay / 60 % 60, at: 15, width: 2)
-        put(secondsOfDay % 60, at: 18, width: 2)
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).

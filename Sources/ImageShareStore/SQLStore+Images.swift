@@ -169,7 +169,7 @@ extension SQLStore: ImageStore {
     }
 
     public func sharePermissions(
-        imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int, now: Date
+        imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int
     ) async throws -> SharePermissionPage {
         try await read { db in
             // Only what the answer needs; this is read far more often than the image changes.

@@ -148,7 +148,7 @@ extension SQLStore: InstanceStore {
 
     public func disk(id: String, ownerId: String) async throws -> Disk? {
         try await read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId]).map { try Self.disk(from: $0) }
+            try Self.diskRow(db, id: id, ownerId: ownerId).map { try Self.disk(from: $0) }
         }
     }
 
@@ -172,9 +172,7 @@ extension SQLStore: InstanceStore {
     ) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let disk = try SQLRow.fetchOne(
-                    db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [diskId, ownerId])
-                else { throw ECSError.diskNotFound }
+                guard let disk = try Self.diskRow(db, id: diskId, ownerId: ownerId) else { throw ECSError.diskNotFound }
                 let id = ResourceID.random(prefix: "s-")
                 try Self.insertSnapshot(
                     db, id: id, regionId: try disk.get("region_id"), ownerId: ownerId, name: name ?? id, description: description,
@@ -183,6 +181,11 @@ extension SQLStore: InstanceStore {
                 return [id]
             }[0]
         }
+    }
+
+    /// The caller's disk row, or nil: another account's disk looks like no disk at all.
+    private static func diskRow(_ db: any SQLSession, id: String, ownerId: String) throws -> SQLRow? {
+        try SQLRow.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
     }
 
     public func snapshots(in regionId: String, ownerId: String, filter: SnapshotFilter, offset: Int, limit: Int) async throws

@@ -167,7 +167,7 @@ struct ImageStoreTests {
         }
         await #expect(throws: ECSError.imageNotFound) {
             try await fixture.store.sharePermissions(
-                imageId: id, regionId: StoreFixture.region, ownerId: fixture.friend, offset: 0, limit: 10, now: now)
+                imageId: id, regionId: StoreFixture.region, ownerId: fixture.friend, offset: 0, limit: 10)
         }
         await #expect(throws: ECSError.imageNotFound) {
             try await fixture.store.modifySharePermission(
@@ -189,9 +189,9 @@ struct ImageStoreTests {
                 isPublic: nil, now: now.addingTimeInterval(Double(index)))
         }
         let first = try await fixture.store.sharePermissions(
-            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 0, limit: 5, now: now)
+            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 0, limit: 5)
         let last = try await fixture.store.sharePermissions(
-            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 10, limit: 5, now: now)
+            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 10, limit: 5)
         #expect(first.totalCount == 12)
         #expect(first.accounts.map(\.accountId) == Array(accounts.prefix(5)))
         #expect(last.accounts.map(\.accountId) == Array(accounts.suffix(2)))
@@ -226,7 +226,7 @@ struct ImageStoreTests {
         }
         #expect(outcomes.filter { $0 }.count == 5)
         let page = try await fixture.store.sharePermissions(
-            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 0, limit: 100, now: now)
+            imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, offset: 0, limit: 100)
         #expect(page.totalCount == 50)
         #expect(page.accounts.count == 50)
         // Every batch is either wholly in or wholly out.

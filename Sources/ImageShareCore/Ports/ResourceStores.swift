@@ -184,6 +184,6 @@ public protocol ImageStore: Sendable {
     ) async throws
 
     /// The accounts an owned image is shared with, oldest share first.
-    func sharePermissions(imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int, now: Date)
+    func sharePermissions(imageId: String, regionId: String, ownerId: String, offset: Int, limit: Int)
         async throws -> SharePermissionPage
 }

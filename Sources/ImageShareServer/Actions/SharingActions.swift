@@ -34,7 +34,7 @@ struct SharingActions: Sendable {
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         let shares = try await store.sharePermissions(
             imageId: imageId, regionId: region.id, ownerId: request.caller.accountId,
-            offset: page.offset, limit: page.size, now: request.now)
+            offset: page.offset, limit: page.size)
         let accounts: [WireValue] = shares.accounts.map {
             .object([("AliyunId", .string($0.accountId)), ("SharedTime", .string(ECSTimestamp.format($0.sharedAt)))])
         }

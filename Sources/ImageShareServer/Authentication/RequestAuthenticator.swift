@@ -107,10 +107,13 @@ struct RequestAuthenticator: Sendable {
     ///
     /// When the checks fail with a cached key, they run once more on the store's current row: the key may
     /// have been disabled since it was cached, and ECS reports a disabled key before a bad timestamp or
-    /// signature. Only refused requests pay for that second look; a failing store (5xx) is not retried.
+    /// signature. Only refused requests pay for that second look. Two refusals skip it: a failing store (5xx),
+    /// and a replayed nonce, since its claim already found the key enabled in the same transaction.
     private func withEnabledKey(_ id: String, _ checks: (AccessKey) async throws -> Caller) async throws -> Caller {
         if let cached = keys.key(id) {
-            do { return try await checks(cached) } catch let error as ECSError where error.httpStatus < 500 {}
+            do {
+                return try await checks(cached)
+            } catch let error as ECSError where error.httpStatus < 500 && error.code != ECSError.signatureNonceUsed.code {}
         }
         guard let key = try await store.accessKey(id: id) else {
             keys.forget(id)
