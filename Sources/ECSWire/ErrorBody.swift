@@ -8,8 +8,15 @@ public enum ErrorBody {
             ("HostId", .string(hostId)),
             ("Code", .string(error.code)),
             ("Message", .string(error.message)),
-            ("Recommend", .string("https://api.aliyun.com/troubleshoot?q=\(error.code)&product=Ecs&requestId=\(requestId)")),
+            ("Recommend", .string(documentation(of: error.code))),
         ])
+    }
+
+    /// Where ImageShare documents the code: its section of docs/errors.md. (ECS links its own troubleshooter,
+    /// which knows nothing of a local RequestId.)
+    public static func documentation(of code: String) -> String {
+        let anchor = code.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        return "docs/errors.md#" + String(String.UnicodeScalarView(anchor))
     }
 
     /// The rendered body; XML errors use the root element `Error`.

@@ -29,11 +29,11 @@ public struct ParameterBag: Sendable {
     }
 
     /// An integer in `range`, or nil when absent; `InvalidParameter` when malformed or out of range.
-    public func int(_ name: String, in range: ClosedRange<Int>) throws(ECSError) -> Int? {
+    public func int(_ name: String, in range: ClosedRange<Int>, orThrow error: ECSError? = nil) throws(ECSError) -> Int? {
         guard let text = string(name) else { return nil }
         // Plain digits first: trimming goes through Foundation and paging parameters come with most calls.
         guard let value = Int(text) ?? Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-            throw .invalidParameter(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw error ?? .invalidParameter(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
@@ -79,9 +79,15 @@ public struct ParameterBag: Sendable {
     public func oneOf<T: RawRepresentable & CaseIterable>(
         _ name: String, _ type: T.Type, orThrow error: ECSError
     ) throws(ECSError) -> T? where T.RawValue == String {
+        try oneOf(name, T.allCases.map(\.rawValue), orThrow: error).flatMap(T.init(rawValue:))
+    }
+
+    /// A value that must be one of `allowed`, matched case-insensitively, in its canonical spelling; nil when
+    /// absent. The default error lists what is allowed.
+    public func oneOf(_ name: String, _ allowed: [String], orThrow error: ECSError? = nil) throws(ECSError) -> String? {
         guard let text = string(name) else { return nil }
-        guard let match = T.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
-            throw error
+        guard let match = allowed.first(where: { $0.lowercased() == text.lowercased() }) else {
+            throw error ?? .invalidParameter(name, "must be one of \(allowed.joined(separator: ", "))")
         }
         return match
     }

@@ -30,16 +30,36 @@ enum XMLRenderer {
         output.append(UInt8(ascii: ">"))
     }
 
+    /// Escapes markup characters and replaces what XML 1.0 cannot carry.
     private static func writeEscaped(_ text: String, into output: inout [UInt8]) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
-            case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
-            case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
-            case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
-            case UInt8(ascii: "'"): output.append(contentsOf: "&apos;".utf8)
-            default: output.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "<"): output.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): output.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "&"): output.append(contentsOf: "&amp;".utf8)
+                case UInt8(ascii: "\""): output.append(contentsOf: "&quot;".utf8)
+                case UInt8(ascii: "'"): output.append(contentsOf: "&apos;".utf8)
+                // Kept exactly as character references (a parser would fold a raw CR or LF into a space or LF).
+                case UInt8(ascii: "\t"): output.append(contentsOf: "&#9;".utf8)
+                case UInt8(ascii: "\n"): output.append(contentsOf: "&#10;".utf8)
+                case UInt8(ascii: "\r"): output.append(contentsOf: "&#13;".utf8)
+                // XML 1.0 cannot carry other control characters at all, not even as references: a document
+                // with one does not parse. Input never has them any more; rows written before may.
+                case 0x00..<0x20, 0x7F: output.append(contentsOf: replacement)
+                // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters either.
+                case 0xEF where index + 1 < bytes.count && bytes[index] == 0xBF && bytes[index + 1] >= 0xBE:
+                    output.append(contentsOf: replacement)
+                    index += 2
+                default: output.append(byte)
+                }
             }
         }
     }
+
+    private static let replacement = Array("\u{FFFD}".utf8)
 }

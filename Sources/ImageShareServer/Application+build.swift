@@ -1,7 +1,13 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import ImageShareCore
 import Logging
+
+/// The release of this build, printed by `imageshare --version` and at start.
+public enum ImageShareVersion {
+    public static let current = "0.8.0"
+}
 
 /// Everything the server needs that is not a store: where to listen, which regions, and the clock.
 public struct ServerConfiguration: Sendable {
@@ -12,17 +18,26 @@ public struct ServerConfiguration: Sendable {
     public var imageBuildSeconds: Double
     /// Custom images an account may own per region (`QuotaExceed.Image` beyond).
     public var customImageQuota: Int
+    /// Instances an account may have per region (`QuotaExceed.ElasticQuota` beyond).
+    public var instanceQuota: Int
+    /// Timeouts and the connection cap.
+    public var connections: ConnectionLimits
+    /// Where the data lives, for the startup line (`SQLite in ./imageshare-data`).
+    public var storeDescription: String = "an in-memory store"
     public var now: @Sendable () -> Date
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, regions: RegionCatalogue = .builtIn, imageBuildSeconds: Double = 0,
-        customImageQuota: Int = 100, now: @escaping @Sendable () -> Date = Date.init
+        customImageQuota: Int = 100, instanceQuota: Int = 1_000, connections: ConnectionLimits = ConnectionLimits(),
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.host = host
         self.port = port
         self.regions = regions
         self.imageBuildSeconds = imageBuildSeconds
         self.customImageQuota = customImageQuota
+        self.instanceQuota = instanceQuota
+        self.connections = connections
         self.now = now
     }
 }
@@ -59,7 +74,14 @@ public func buildApplication(
 
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ImageShare"),
+        server: .guardedHTTP1(configuration.connections),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "ImageShare",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections, logger: logger)),
+        onServerRunning: { [storeDescription = configuration.storeDescription] channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+            logger.notice("ImageShare \(ImageShareVersion.current) listening on http://\(address) (store: \(storeDescription))")
+        },
         logger: logger)
     app.addServices(NoncePurgeService(store: dependencies.credentials, now: configuration.now, logger: logger))
     return app
@@ -74,7 +96,8 @@ func makeActionRegistry(configuration: ServerConfiguration, dependencies: Server
     RegionActions(regions: configuration.regions).register(in: &registry)
     ImageActions(catalogue: catalogue, store: dependencies.images, configuration: configuration).register(in: &registry)
     SharingActions(catalogue: catalogue, store: dependencies.images).register(in: &registry)
-    InstanceActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
+    InstanceActions(catalogue: catalogue, store: dependencies.instances, instanceQuota: configuration.instanceQuota)
+        .register(in: &registry)
     DiskActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
     return registry
 }

@@ -139,7 +139,7 @@ extension SQLStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, add: [String], remove: [String], isPublic: Bool?, now: Date
     ) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId, orThrow: .imageNotShareable)
             let current = Set(try String.fetchAll(db, sql: "SELECT account_id FROM image_shares WHERE image_id = ?", arguments: [imageId]))
             let named = Array(Set(add.prefix(ImageRules.maxAccountsPerCall) + remove.prefix(ImageRules.maxAccountsPerCall)))
             let existing = named.isEmpty
@@ -177,8 +177,8 @@ extension SQLStore: ImageStore {
                 let image = try SQLRow.fetchOne(
                     db, sql: "SELECT owner_id, share_count, is_public FROM images WHERE id = ? AND region_id = ?",
                     arguments: [imageId, regionId])
-            else { throw ECSError.imageNotFound }
-            try ImageRules.requireOwner(try image.get("owner_id"), is: ownerId)
+            else { throw ECSError.imageNotShareable }
+            try ImageRules.requireOwner(try image.get("owner_id"), is: ownerId, orThrow: .imageNotShareable)
             let rows = try SQLRow.fetchAll(
                 db,
                 sql: "SELECT account_id, shared_at FROM image_shares WHERE image_id = ? ORDER BY shared_at, account_id LIMIT ? OFFSET ?",

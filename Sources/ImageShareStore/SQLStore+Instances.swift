@@ -2,10 +2,16 @@ import Foundation
 import ImageShareCore
 
 extension SQLStore: InstanceStore {
-    public func launchInstances(_ launch: LaunchRequest, idempotency: IdempotencyKey?, now: Date) async throws -> [String] {
+    public func launchInstances(_ launch: LaunchRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> [String] {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
                 try Self.checkLaunchable(db, image: launch.image, by: launch.ownerId, regionId: launch.regionId, now: now)
+                // The account row is locked (idempotency or here), so two launches cannot both fit the last places.
+                try Self.lockAccount(db, launch.ownerId)
+                let owned = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM instances WHERE owner_id = ? AND region_id = ?",
+                    arguments: [launch.ownerId, launch.regionId]) ?? 0
+                try InstanceRules.checkQuota(ownedInRegion: owned, adding: launch.amount, quota: quota)
                 for snapshotId in launch.dataDisks.compactMap(\.snapshotId) {
                     _ = try Self.ownedSnapshot(db, id: snapshotId, ownerId: launch.ownerId, regionId: launch.regionId)
                 }

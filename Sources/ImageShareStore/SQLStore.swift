@@ -30,11 +30,37 @@ public final class SQLStore: Sendable {
         }
     }
 
+    /// Whether opening may make a new store: `serve` may; administrative commands must find an existing one.
+    public enum Creation: Sendable {
+        case allowed, forbidden
+    }
+
     /// Opens a store on `engine`, whose AccessKey secrets are sealed by `sealer`.
+    ///
+    /// The store records the key's fingerprint the first time and refuses another key afterwards.
     public init(engine: any SQLEngine, sealer: SecretSealer, migrations: MigrationPolicy = .apply) async throws {
+        try await Self.prepareSchema(engine, migrations: migrations, creation: .allowed)
+        try await StoreKey.adopt(sealer, engine: engine, keyName: "given in code")
         self.engine = engine
         self.sealer = sealer
         nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
+    }
+
+    /// Opens a store whose key lives in `keyFile`: created there on a new store (when `creation` allows),
+    /// read on an existing one, and refused when it is missing or is not the key the store was sealed with.
+    public init(
+        engine: any SQLEngine, keyFile: URL, creation: Creation, migrations: MigrationPolicy = .apply
+    ) async throws {
+        try await Self.prepareSchema(engine, migrations: migrations, creation: creation)
+        let sealer = try await StoreKey.resolve(keyFile: keyFile, engine: engine, creation: creation)
+        try await StoreKey.adopt(sealer, engine: engine, keyName: keyFile.path)
+        self.engine = engine
+        self.sealer = sealer
+        nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
+    }
+
+    private static func prepareSchema(_ engine: any SQLEngine, migrations: MigrationPolicy, creation: Creation) async throws {
+        if creation == .forbidden, try await !Schema.exists(engine) { throw StoreSetupError.noDatabaseSchema }
         switch migrations {
         case .apply:
             try await Schema.migrate(engine)
@@ -44,13 +70,14 @@ public final class SQLStore: Sendable {
         }
     }
 
-    /// The embedded store in `directory`: the SQLite file and the secret key file, created on first use.
-    public static func sqlite(directory: URL, migrations: MigrationPolicy = .apply) async throws -> SQLStore {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let engine = try SQLiteEngine(path: directory.appendingPathComponent(databaseFileName).path)
-        return try await SQLStore(
-            engine: engine, sealer: try SecretSealer.loadOrCreate(keyFile: directory.appendingPathComponent(keyFileName)),
-            migrations: migrations)
+    /// The embedded store in `directory` (made private and created on first use when `creation` allows).
+    public static func sqlite(
+        directory: URL, creation: Creation = .allowed, migrations: MigrationPolicy = .apply
+    ) async throws -> SQLStore {
+        let data = try DataDirectory.open(directory, create: creation == .allowed)
+        guard creation == .allowed || data.hasDatabase else { throw StoreSetupError.noStore(data.path) }
+        let engine = try SQLiteEngine(path: data.databasePath)
+        return try await SQLStore(engine: engine, keyFile: data.keyFile, creation: creation, migrations: migrations)
     }
 
     /// A private in-memory SQLite store, for tests.

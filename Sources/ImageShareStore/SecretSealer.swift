@@ -1,6 +1,12 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Encrypts AccessKey secrets at rest with AES-GCM under a key that lives beside the database.
 public struct SecretSealer: Sendable {
     // Kept as bytes: SymmetricKey is not Sendable.
@@ -13,21 +19,10 @@ public struct SecretSealer: Sendable {
     /// A sealer with a fresh random key, for in-memory stores.
     public static func ephemeral() -> SecretSealer { SecretSealer(key: SymmetricKey(size: .bits256)) }
 
-    /// Loads the key file at `url`, creating it (mode 0600) on first use.
-    public static func loadOrCreate(keyFile url: URL) throws -> SecretSealer {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: url.path) {
-            let data = try Data(contentsOf: url)
-            guard data.count == 32 else { throw StoreSetupError.badKeyFile(url.path) }
-            return SecretSealer(key: SymmetricKey(data: data))
-        }
-        let key = SymmetricKey(size: .bits256)
-        let data = key.withUnsafeBytes { Data($0) }
-        // Created with 0600 from the start, so the key is never readable by others even briefly.
-        guard manager.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw StoreSetupError.cannotWrite(url.path)
-        }
-        return SecretSealer(key: key)
+    /// Names the key without revealing it; the store records it to recognise its key later.
+    public var fingerprint: String {
+        HMAC<SHA256>.authenticationCode(for: Data("imageshare secret key fingerprint".utf8), using: key)
+            .map { String(format: "%02x", $0) }.joined()
     }
 
     public func seal(_ secret: String) throws -> Data {
@@ -40,15 +35,41 @@ public struct SecretSealer: Sendable {
     }
 }
 
-/// Problems opening a store, reported to the operator at start.
-public enum StoreSetupError: Error, CustomStringConvertible {
-    case badKeyFile(String)
-    case cannotWrite(String)
-
-    public var description: String {
-        switch self {
-        case let .badKeyFile(path): "the secret key file \(path) is not a 32-byte key"
-        case let .cannotWrite(path): "cannot create \(path)"
+extension SecretSealer {
+    /// Reads the key file at `url`, refusing one that other users can read; nil when there is none.
+    public static func load(keyFile url: URL) throws(StoreSetupError) -> SecretSealer? {
+        let path = url.path
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            guard errno == ENOENT else { throw .cannotUse(path, reason: String(cString: strerror(errno))) }
+            return nil
         }
+        try FilePermissions.requirePrivate(path, info: info, fix: "chmod 600")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .cannotUse(path, reason: "it cannot be read")
+        }
+        guard data.count == 32 else { throw .badKeyFile(path) }
+        return SecretSealer(key: SymmetricKey(data: data))
+    }
+
+    /// Creates the key file at `url` once, or reads the one another process created first.
+    ///
+    /// The key is written to a temporary file created with mode 0600 (exclusively, so never readable by
+    /// others, whatever the umask), synced, and then linked to its name: the link either appears complete or
+    /// fails because the name exists, so two processes starting on a new directory end up with one key, and
+    /// no reader ever sees a partial file.
+    public static func createOrLoad(keyFile url: URL) throws(StoreSetupError) -> SecretSealer {
+        if let existing = try load(keyFile: url) { return existing }
+        let path = url.path
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".secret.key.\(UUID().uuidString)").path
+        let key = SymmetricKey(size: .bits256)
+        defer { unlink(temporary) }
+        try FilePermissions.writeNewPrivateFile(temporary, bytes: key.withUnsafeBytes { Array($0) }, reportedAs: path)
+        guard link(temporary, path) == 0 else {
+            guard errno == EEXIST else { throw .cannotUse(path, reason: String(cString: strerror(errno))) }
+            guard let winner = try load(keyFile: url) else { throw .keyFileMissing(path) }
+            return winner
+        }
+        return SecretSealer(key: key)
     }
 }

@@ -15,6 +15,8 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "Region of every image.") var region = "cn-hangzhou"
 
     func run() async throws {
+        // The fixture file holds the benchmark accounts' secrets.
+        umask(0o077)
         let directory = URL(fileURLWithPath: dataDirectory)
         let started = Date()
         let store = try await SQLStore.sqlite(directory: directory)

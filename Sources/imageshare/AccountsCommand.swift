@@ -11,14 +11,14 @@ struct AccountsCommand: AsyncParsableCommand {
     /// `accounts create`: a new account with one AccessKey, printed as one JSON object.
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create an account with one AccessKey; prints {\"AccountId\",\"AccessKeyId\",\"AccessKeySecret\"}.",
+            abstract: "Create an account with one AccessKey; prints {\"AccessKeyId\",\"AccessKeySecret\",\"AccountId\"}.",
             discussion: "Safe while a server runs on the same store: the server accepts the new key at once.")
 
         @Option(help: "A display name for the account.") var name = "account"
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let (_, credentials) = try await store.withStore { try await $0.createAccount(name: name, now: Date()) }
+            let (_, credentials) = try await store.withExistingStore { try await $0.createAccount(name: name, now: Date()) }
             try printJSON(credentials)
         }
     }
@@ -30,7 +30,7 @@ struct AccountsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let accounts = try await store.withStore { try await $0.accounts() }
+            let accounts = try await store.withExistingStore { try await $0.accounts() }
             try printJSON(accounts.map { AccountSummary(accountId: $0.id, name: $0.name, createdAt: $0.createdAt) })
         }
     }
@@ -45,6 +45,13 @@ struct AccountSummary: Encodable {
     enum CodingKeys: String, CodingKey {
         case accountId = "AccountId", name = "Name", createdAt = "CreationTime"
     }
+}
+
+/// A command that could not do what was asked; printed as one line, without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }
 
 /// Prints a value as one line of JSON with stable key order.

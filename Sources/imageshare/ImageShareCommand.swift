@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageShareServer
 
 /// The `imageshare` command tree.
 @main
@@ -6,5 +7,6 @@ struct ImageShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imageshare",
         abstract: "An Alibaba Cloud ECS-compatible service for custom images and cross-account image sharing.",
+        version: ImageShareVersion.current,
         subcommands: [ServeCommand.self, AccountsCommand.self, KeysCommand.self])
 }

@@ -20,15 +20,15 @@ struct KeysCommand: AsyncParsableCommand {
     /// `keys create --account ID`.
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an AccessKey to an account; prints {\"AccountId\",\"AccessKeyId\",\"AccessKeySecret\"}.")
+            abstract: "Add an AccessKey to an account; prints {\"AccessKeyId\",\"AccessKeySecret\",\"AccountId\"}.")
 
         @OptionGroup var account: AccountOption
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let accountId = account.accountId
-            let created = try await store.withStore { try await $0.createAccessKey(accountId: accountId, now: Date()) }
-            guard let credentials = created else { throw ValidationError("no account \(account.accountId)") }
+            let created = try await store.withExistingStore { try await $0.createAccessKey(accountId: accountId, now: Date()) }
+            guard let credentials = created else { throw CommandFailure("no account \(account.accountId) in this store") }
             try printJSON(credentials)
         }
     }
@@ -41,7 +41,12 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let keys = try await store.withStore { try await $0.accessKeys(accountId: account.accountId) }
+            let accountId = account.accountId
+            let keys = try await store.withExistingStore { store -> [AccessKey]? in
+                guard try await store.account(id: accountId) != nil else { return nil }
+                return try await store.accessKeys(accountId: accountId)
+            }
+            guard let keys else { throw CommandFailure("no account \(accountId) in this store") }
             try printJSON(keys.map { KeySummary(accessKeyId: $0.id, status: $0.isEnabled ? "Active" : "Inactive", createdAt: $0.createdAt) })
         }
     }
@@ -74,10 +79,10 @@ struct KeysCommand: AsyncParsableCommand {
 
     fileprivate static func setEnabled(_ enabled: Bool, accessKeyId: String, account: AccountOption, store: StoreOptions) async throws {
         let accountId = account.accountId
-        let changed = try await store.withStore {
+        let changed = try await store.withExistingStore {
             try await $0.setAccessKeyEnabled(enabled, accessKeyId: accessKeyId, accountId: accountId)
         }
-        guard changed else { throw ValidationError("account \(account.accountId) has no AccessKey \(accessKeyId)") }
+        guard changed else { throw CommandFailure("account \(account.accountId) has no AccessKey \(accessKeyId) in this store") }
         try printJSON(KeySummary(accessKeyId: accessKeyId, status: enabled ? "Active" : "Inactive", createdAt: nil))
     }
 }

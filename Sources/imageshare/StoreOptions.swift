@@ -7,22 +7,43 @@ import Logging
 struct StoreOptions: ParsableArguments {
     @Option(
         name: .customLong("data-dir"),
-        help: "Directory of the embedded SQLite store and of the secret key file (created on first use).")
-    var dataDirectory: String = "./imageshare-data"
+        help: """
+            Directory of the embedded SQLite store and of the secret key file (default: $IMAGESHARE_DATA_DIR, else \
+            ./imageshare-data). serve creates it (mode 0700); the other commands need an existing one.
+            """)
+    var dataDirectory: String?
 
     @Option(
         name: .customLong("database"),
-        help: ArgumentHelp(
-            "PostgreSQL URL (postgres://user:password@host:port/database) instead of the embedded store; also IMAGESHARE_DATABASE.",
-            discussion: "AccessKey secrets are sealed with <data-dir>/secret.key: give every server of one database the same key file."))
+        help: """
+            PostgreSQL URL (postgres://user:password@host:port/database) instead of the embedded store (default: \
+            $IMAGESHARE_DATABASE). AccessKey secrets are sealed with <data-dir>/secret.key: give every server of one \
+            database the same key file.
+            """)
     var database: String?
 
-    @Flag(help: "Do not apply pending migrations; refuse to start while any is pending, naming it.")
+    @Flag(help: "Do not apply pending migrations; stop with an error naming them if any is pending.")
     var noMigrate = false
+
+    static let defaultDataDirectory = "./imageshare-data"
+
+    /// `--data-dir`, else `IMAGESHARE_DATA_DIR`, else `./imageshare-data`.
+    var dataDirectoryURL: URL {
+        let environment = ProcessInfo.processInfo.environment["IMAGESHARE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return URL(fileURLWithPath: dataDirectory ?? environment ?? Self.defaultDataDirectory)
+    }
 
     /// `--database`, else `IMAGESHARE_DATABASE`, else nil for the embedded store.
     var databaseURL: String? {
         database ?? ProcessInfo.processInfo.environment["IMAGESHARE_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Where the data lives, in words, with no password (`SQLite in /var/lib/imageshare`).
+    var description: String {
+        guard let url = databaseURL.flatMap(URLComponents.init(string:)) else {
+            return "SQLite in \(dataDirectoryURL.standardizedFileURL.path)"
+        }
+        return "PostgreSQL at \(url.host ?? "?"):\(url.port ?? 5432)\(url.path), key in \(dataDirectoryURL.standardizedFileURL.path)"
     }
 
     func validate() throws {
@@ -31,16 +52,20 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store and runs `body` with it; for PostgreSQL the connection pool runs alongside until `body` ends.
-    func withStore<T: Sendable>(logger: Logger, _ body: @escaping @Sendable (SQLStore) async throws -> T) async throws -> T {
-        let directory = URL(fileURLWithPath: dataDirectory)
+    /// Opens the store and runs `body` with it; for PostgreSQL the connection pool runs alongside until `body`
+    /// ends. Only `serve` passes `.allowed`: administrative commands never create a store.
+    func withStore<T: Sendable>(
+        creation: SQLStore.Creation, logger: Logger, _ body: @escaping @Sendable (SQLStore) async throws -> T
+    ) async throws -> T {
+        // Whatever this process creates from here on (database, WAL, key, temporary files) is private.
+        umask(0o077)
         let policy: SQLStore.MigrationPolicy = noMigrate ? .refuse : .apply
         guard let url = databaseURL else {
-            return try await body(try await SQLStore.sqlite(directory: directory, migrations: policy))
+            let store = try await SQLStore.sqlite(directory: dataDirectoryURL, creation: creation, migrations: policy)
+            return try await body(store)
         }
+        let directory = try DataDirectory.open(dataDirectoryURL, create: creation == .allowed)
         let engine = try PostgresEngine(url: url, logger: logger)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let sealer = try SecretSealer.loadOrCreate(keyFile: directory.appendingPathComponent(SQLStore.keyFileName))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             // The connection pool must run while anything talks to the database.
             group.addTask {
@@ -48,15 +73,15 @@ struct StoreOptions: ParsableArguments {
                 return nil
             }
             defer { group.cancelAll() }
-            let store = try await SQLStore(engine: engine, sealer: sealer, migrations: policy)
+            let store = try await SQLStore(engine: engine, keyFile: directory.keyFile, creation: creation, migrations: policy)
             return try await body(store)
         }
     }
 
-    /// For one-shot admin commands: open, act, close.
-    func withStore<T: Sendable>(_ body: @escaping @Sendable (SQLStore) async throws -> T) async throws -> T {
+    /// For one-shot admin commands on an existing store: open, act, close.
+    func withExistingStore<T: Sendable>(_ body: @escaping @Sendable (SQLStore) async throws -> T) async throws -> T {
         var logger = Logger(label: "imageshare")
         logger.logLevel = .warning
-        return try await withStore(logger: logger, body)
+        return try await withStore(creation: .forbidden, logger: logger, body)
     }
 }

@@ -145,10 +145,10 @@ struct SeedRuleTests {
     @Test("S10: shares name existing accounts other than yourself")
     func s10AccountsByID() {
         let image = Self.customImage()
-        #expect(throws: ECSError.shareAccountNotFound) {
+        #expect(throws: ECSError.shareAccountNotFound(Self.stranger)) {
             try ImageRules.shareChange(image: image, owner: Self.owner, add: [Self.stranger], remove: [], current: [], existingAccounts: [])
         }
-        #expect(throws: ECSError.shareAccountNotFound) {
+        #expect(throws: ECSError.shareAccountNotFound("12")) {
             try ImageRules.shareChange(image: image, owner: Self.owner, add: [], remove: ["12"], current: [], existingAccounts: [])
         }
         #expect(throws: ECSError.shareWithSelf) {
@@ -156,7 +156,7 @@ struct SeedRuleTests {
                 image: image, owner: Self.owner, add: [Self.owner], remove: [], current: [], existingAccounts: [Self.owner])
         }
         #expect(ECSError.shareWithSelf.code == "InvalidAccount.Forbbiden")
-        #expect(ECSError.shareAccountNotFound.httpStatus == 404)
+        #expect(ECSError.shareAccountNotFound("1").httpStatus == 404)
     }
 
     @Test("S11: after unsharing, the recipient can neither see, launch nor re-initialise from the image")
@@ -229,12 +229,12 @@ struct SeedRuleTests {
 
     @Test("image names follow the documented format")
     func names() {
-        #expect(NameRules.isValidImageName("golden-image_1.0:x"))
-        #expect(NameRules.isValidImageName("镜像一"))
+        #expect(TextRules.isValidImageName("golden-image_1.0:x"))
+        #expect(TextRules.isValidImageName("镜像一"))
         for bad in ["a", "1abc", "aliyun-x", "acs:x", "http://x", "has space", String(repeating: "a", count: 129)] {
-            #expect(!NameRules.isValidImageName(bad), "\(bad)")
+            #expect(!TextRules.isValidImageName(bad), "\(bad)")
         }
-        #expect(NameRules.isValidDescription("ok"))
-        #expect(!NameRules.isValidDescription("https://x"))
+        #expect(TextRules.isValidDescription("ok"))
+        #expect(!TextRules.isValidDescription("https://x"))
     }
 }

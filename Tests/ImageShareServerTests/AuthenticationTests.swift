@@ -177,11 +177,17 @@ struct AuthenticationTests {
     @Test("V3: a body that does not match its hash, and an unsigned nonce header, are refused")
     func v3Tampering() async throws {
         let server = try await TestServer()
-        var request = server.signer.v3(action: "DescribeRegions", body: "a=1")
-        request.headers[.contentType] = "application/x-www-form-urlencoded"
+        var request = server.signer.v3(action: "DescribeRegions", body: "a=1", contentType: "application/x-www-form-urlencoded")
         request.body = "a=2"
         let tampered = try await server.send(request)
         #expect(tampered.code == "SignatureDoesNotMatch")
+
+        // The content type decides whether the body is read as parameters, so a body needs it signed.
+        var unsignedType = server.signer.v3(action: "DescribeRegions", body: "a=1")
+        unsignedType.headers[.contentType] = "application/x-www-form-urlencoded"
+        let refused = try await server.send(unsignedType)
+        #expect(refused.status == 400)
+        #expect(refused.code == "IncompleteSignature")
 
         let unsigned = try await server.send(
             server.signer.v3(action: "DescribeRegions", signed: ["host", "x-acs-action", "x-acs-content-sha256", "x-acs-date"]))

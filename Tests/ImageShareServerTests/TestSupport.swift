@@ -19,14 +19,14 @@ struct TestServer {
     let credentials: IssuedCredentials
     let app: any ApplicationProtocol
 
-    init() async throws {
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         store = try await StoreEngine.http.makeStore()
         credentials = try await store.createAccount(name: "tester", now: Self.now).1
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        app = buildApplication(
-            configuration: ServerConfiguration(now: { TestServer.now }),
-            dependencies: ServerDependencies(store: store), logger: logger)
+        var configuration = ServerConfiguration(now: { TestServer.now })
+        configure(&configuration)
+        app = buildApplication(configuration: configuration, dependencies: ServerDependencies(store: store), logger: logger)
     }
 
     var signer: TestSigner { TestSigner(keyId: credentials.accessKeyId, secret: credentials.accessKeySecret) }
@@ -79,10 +79,10 @@ struct TestSigner {
     /// The common V2 parameters plus `Signature`, as the old SDK sends them (with an empty `SignatureType`).
     func v2Parameters(
         action: String, _ parameters: [(String, String)], method: String = "POST", date: Date = TestServer.now,
-        nonce: String = UUID().uuidString, secretOverride: String? = nil
+        nonce: String = UUID().uuidString, secretOverride: String? = nil, version: String = "2014-05-26"
     ) -> [(String, String)] {
         var all = parameters + [
-            ("Action", action), ("Version", "2014-05-26"), ("Format", "JSON"), ("AccessKeyId", keyId),
+            ("Action", action), ("Version", version), ("Format", "JSON"), ("AccessKeyId", keyId),
             ("SignatureMethod", "HMAC-SHA1"), ("SignatureVersion", "1.0"), ("SignatureNonce", nonce),
             ("SignatureType", ""), ("Timestamp", ECSTimestamp.format(date)),
         ]
@@ -94,25 +94,29 @@ struct TestSigner {
     /// A V2 request with every parameter in the query string.
     func v2(
         action: String, _ parameters: [(String, String)] = [], method: HTTPRequest.Method = .post,
-        date: Date = TestServer.now, nonce: String = UUID().uuidString, secretOverride: String? = nil
+        date: Date = TestServer.now, nonce: String = UUID().uuidString, secretOverride: String? = nil,
+        version: String = "2014-05-26"
     ) -> TestRequest {
         let all = v2Parameters(
-            action: action, parameters, method: method.rawValue, date: date, nonce: nonce, secretOverride: secretOverride)
+            action: action, parameters, method: method.rawValue, date: date, nonce: nonce, secretOverride: secretOverride,
+            version: version)
         return TestRequest(uri: "/?" + Self.query(all), method: method)
     }
 
     /// A V3 request (`ACS3-HMAC-SHA256`), Action and Version in headers, parameters in the query.
     func v3(
         action: String, _ parameters: [(String, String)] = [], date: Date = TestServer.now,
-        nonce: String = UUID().uuidString.lowercased(), body: String = "",
-        signed: [String] = ["accept", "host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce", "x-acs-version"],
-        claimedPayloadHash: String? = nil
+        nonce: String = UUID().uuidString.lowercased(), body: String = "", contentType: String? = nil,
+        signed: [String]? = nil, claimedPayloadHash: String? = nil
     ) -> TestRequest {
-        let values: [String: String] = [
+        var values: [String: String] = [
             "accept": "application/json", "host": "localhost", "x-acs-action": action,
             "x-acs-version": "2014-05-26", "x-acs-date": ECSTimestamp.format(date), "x-acs-signature-nonce": nonce,
             "x-acs-content-sha256": claimedPayloadHash ?? SignatureV3.hashedPayload(Array(body.utf8)),
         ]
+        values["content-type"] = contentType
+        // Like the SDK: every header it sends is signed.
+        let signed = signed ?? values.keys.sorted()
         let canonical = SignatureV3.canonicalRequest(
             method: "POST", query: parameters.map { QueryParameter($0.0, $0.1) }, signedHeaders: signed,
             headerValue: { values[$0].map { [$0] } ?? [] }, hashedPayload: values["x-acs-content-sha256"]!)

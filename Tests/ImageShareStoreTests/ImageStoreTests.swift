@@ -30,8 +30,10 @@ struct StoreFixture {
         return LaunchImage(id: image.id, os: image.osProfile, sizeGiB: image.sizeGiB, ownerId: nil)
     }
 
-    func launch(_ image: LaunchImage, by account: String, amount: Int = 1, region: String = region, token: IdempotencyKey? = nil)
-        async throws -> [String]
+    func launch(
+        _ image: LaunchImage, by account: String, amount: Int = 1, region: String = region, token: IdempotencyKey? = nil,
+        quota: Int = 1_000
+    ) async throws -> [String]
     {
         try await store.launchInstances(
             LaunchRequest(
@@ -40,7 +42,7 @@ struct StoreFixture {
                 description: "", systemDiskCategory: "cloud_essd", systemDiskSizeGiB: max(20, image.sizeGiB),
                 dataDisks: [DataDiskRequest(sizeGiB: 40, category: "cloud_essd", snapshotId: nil, deleteWithInstance: false)],
                 securityGroupIds: ["sg-1"], vSwitchId: "", chargeType: "PostPaid", tags: [], startRunning: true),
-            idempotency: token, now: Self.now)
+            quota: quota, idempotency: token, now: Self.now)
     }
 
     /// An Available custom image of `owner`, made from a fresh instance.
@@ -160,16 +162,16 @@ struct ImageStoreTests {
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [fixture.friend], remove: [],
             isPublic: nil, now: now)
-        await #expect(throws: ECSError.imageNotFound) {
+        await #expect(throws: ECSError.imageNotShareable) {
             try await fixture.store.modifySharePermission(
                 imageId: id, regionId: StoreFixture.region, ownerId: fixture.friend, add: [fixture.stranger], remove: [],
                 isPublic: nil, now: now)
         }
-        await #expect(throws: ECSError.imageNotFound) {
+        await #expect(throws: ECSError.imageNotShareable) {
             try await fixture.store.sharePermissions(
                 imageId: id, regionId: StoreFixture.region, ownerId: fixture.friend, offset: 0, limit: 10)
         }
-        await #expect(throws: ECSError.imageNotFound) {
+        await #expect(throws: ECSError.imageNotShareable) {
             try await fixture.store.modifySharePermission(
                 imageId: id, regionId: "cn-shanghai", ownerId: fixture.owner, add: [fixture.stranger], remove: [],
                 isPublic: nil, now: now)

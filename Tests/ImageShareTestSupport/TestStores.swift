@@ -58,6 +58,14 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
         }
     }
 
+    /// An engine on the test database whose statements the server cancels after `statementTimeout`.
+    public static func postgresEngine(statementTimeout: Duration) -> PostgresEngine {
+        let configuration = try! PostgresEngine.configuration(from: postgresURL!)
+        let client = PostgresEngine.makeClient(url: configuration, logger: logger, statementTimeout: statementTimeout)
+        Task.detached { await client.run() }
+        return PostgresEngine(client: client, logger: logger)
+    }
+
     private static let logger: Logger = {
         var logger = Logger(label: "store-tests")
         logger.logLevel = .error

@@ -55,6 +55,9 @@ extension ECSError {
     public static let invalidTagKey = ECSError(
         code: "InvalidTagKey.Malformed", httpStatus: 400, message: "The specified Tag.n.Key is not valid.")
 
+    public static let invalidTagValue = ECSError(
+        code: "InvalidTagValue.Malformed", httpStatus: 400, message: "The specified Tag.n.Value is not valid.")
+
     public static let duplicateTagKey = ECSError(
         code: "Duplicate.TagKey", httpStatus: 400, message: "The Tag.N.Key contain duplicate key.")
 
@@ -72,9 +75,16 @@ extension ECSError {
 
     // MARK: Sharing
 
-    public static let shareAccountNotFound = ECSError(
-        code: "InvalidAccount.NotFound", httpStatus: 404,
-        message: "The specified parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist.")
+    public static func shareAccountNotFound(_ accountId: String) -> ECSError {
+        ECSError(
+            code: "InvalidAccount.NotFound", httpStatus: 404,
+            message: "The specified parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist: no account \(accountId).")
+    }
+
+    /// A sharing call on an image the caller does not own: the same code as any missing image, with the reason.
+    public static let imageNotShareable = ECSError(
+        code: "InvalidImageId.NotFound", httpStatus: 404,
+        message: "The specified ImageId does not exist in this account: only your own custom images in this region can be shared.")
 
     /// Spelled `Forbbiden` on the wire.
     public static let shareWithSelf = ECSError(
@@ -92,9 +102,39 @@ extension ECSError {
         code: "IncorrectInstanceStatus", httpStatus: 403,
         message: "The current status of the resource does not support this operation.")
 
-    public static let invalidInstanceType = ECSError(
-        code: "InvalidInstanceType.ValueNotSupported", httpStatus: 400,
-        message: "The specified InstanceType does not exist or beyond the permitted range.")
+    public static let instanceNameMalformed = ECSError(
+        code: "InvalidInstanceName.Malformed", httpStatus: 400, message: "Specified instance name is not valid.")
+
+    public static let hostNameMalformed = ECSError(
+        code: "InvalidHostName.Malformed", httpStatus: 400, message: "Specified host name is not valid.")
+
+    public static let invalidSystemDiskCategory = ECSError(
+        code: "InvalidSystemDiskCategory.ValueNotSupported", httpStatus: 400,
+        message: "The specified parameter SystemDisk.Category is not valid.")
+
+    public static let invalidDataDiskCategory = ECSError(
+        code: "InvalidDataDiskCategory.ValueNotSupported", httpStatus: 400,
+        message: "The specified parameter DataDisk.n.Category is not valid.")
+
+    public static let instanceQuotaExceeded = ECSError(
+        code: "QuotaExceed.ElasticQuota", httpStatus: 403,
+        message: "The number of instances would exceed the quota of this account in this region.")
+
+    /// Names what this server offers, since its catalogue is smaller than a real region's.
+    public static func invalidInstanceType(_ requested: String) -> ECSError {
+        ECSError(
+            code: "InvalidInstanceType.ValueNotSupported", httpStatus: 400,
+            message: "The specified InstanceType \"\(requested)\" does not exist or beyond the permitted range. "
+                + "Supported here: \(InstanceType.catalogueIDs.joined(separator: ", ")).")
+    }
+
+    public static func instanceTypeImageMismatch(
+        instanceType: String, typeArchitecture: String, imageId: String, imageArchitecture: String
+    ) -> ECSError {
+        ECSError(
+            code: "InvalidParameter.NotMatch", httpStatus: 400,
+            message: "The provided 'InstanceType -> \(instanceType) (\(typeArchitecture))' and 'Image -> \(imageId) (\(imageArchitecture))' are not matched.")
+    }
 
     public static let systemDiskTooSmall = ECSError(
         code: "InvalidSystemDiskSize.LessThanImageSize", httpStatus: 404,
@@ -103,6 +143,13 @@ extension ECSError {
     public static let invalidSystemDiskSize = ECSError(
         code: "InvalidSystemDiskSize.ValueNotSupported", httpStatus: 400,
         message: "The specified parameter SystemDisk.Size is not valid.")
+
+    public static let invalidDataDiskSize = ECSError(
+        code: "InvalidDataDiskSize.ValueNotSupported", httpStatus: 400,
+        message: "The specified parameter DataDisk.n.Size is not valid.")
+
+    public static let snapshotNameMalformed = ECSError(
+        code: "InvalidSnapshotName.Malformed", httpStatus: 400, message: "The specified snapshot name is wrongly formed.")
 
     public static let invalidZone = ECSError(
         code: "InvalidZoneId.NotFound", httpStatus: 404, message: "The specified zone does not exist.")

@@ -41,13 +41,26 @@ extension ECSError {
             message: "The specified parameter \"\(name)\" is not valid.")
     }
 
-    public static let invalidAction = ECSError(
-        code: "InvalidAction.NotFound", httpStatus: 404,
-        message: "Specified api is not found, please check your url and method.")
+    /// Repeats the name, since action names are case-sensitive (`describeimages` is not `DescribeImages`).
+    public static func invalidAction(_ action: String) -> ECSError {
+        ECSError(
+            code: "InvalidAction.NotFound", httpStatus: 404,
+            message: "Specified api is not found, please check your url and method. No action \"\(action)\" (names are case-sensitive).")
+    }
+
+    public static func unsupportedVersion(_ version: String) -> ECSError {
+        ECSError(
+            code: "InvalidAction.NotFound", httpStatus: 404,
+            message: "Specified api is not found, please check your url and method. Version \"\(version)\" is not served; only 2014-05-26 is.")
+    }
 
     public static let requestTooLarge = ECSError(
         code: "InvalidParameter", httpStatus: 413,
         message: "The request body is larger than the service accepts.")
+
+    /// The body ended early or its chunked encoding was broken.
+    public static let unreadableBody = ECSError(
+        code: "InvalidParameter", httpStatus: 400, message: "The request body could not be read; it is malformed or incomplete.")
 
     // MARK: Authentication
 
@@ -82,8 +95,11 @@ extension ECSError {
 
     // MARK: Resources
 
-    public static let regionNotFound = ECSError(
-        code: "InvalidRegionId.NotFound", httpStatus: 404, message: "The specified RegionId does not exist.")
+    public static func regionNotFound(_ requested: String, offered: [String]) -> ECSError {
+        ECSError(
+            code: "InvalidRegionId.NotFound", httpStatus: 404,
+            message: "The specified RegionId \"\(requested)\" does not exist. Regions here: \(offered.joined(separator: ", ")).")
+    }
 
     public static let invalidImageOwnerAlias = ECSError(
         code: "InvalidImageOwnerAlias.ValueNotSupported", httpStatus: 400,

@@ -28,17 +28,20 @@ public enum ImageRules {
             && (image.status == .available || image.status == .deprecated)
     }
 
-    /// The owner's image for a sharing call: only own custom images can be shared (S3); others' and system
-    /// images look like they do not exist in the caller's account.
-    public static func requireOwned(_ image: Image?, by caller: String) throws(ECSError) -> Image {
-        guard let image, case let .account(owner) = image.ownership else { throw .imageNotFound }
-        try requireOwner(owner, is: caller)
+    /// The owner's image for an owner-only call (sharing, deletion, attributes): only own custom images
+    /// qualify (S3); others' and system images look like they do not exist in the caller's account, with
+    /// `error` (sharing calls say why).
+    public static func requireOwned(_ image: Image?, by caller: String, orThrow error: ECSError = .imageNotFound) throws(ECSError)
+        -> Image
+    {
+        guard let image, case let .account(owner) = image.ownership else { throw error }
+        try requireOwner(owner, is: caller, orThrow: error)
         return image
     }
 
     /// The same check when only the custom image's owner was read.
-    public static func requireOwner(_ owner: String, is caller: String) throws(ECSError) {
-        guard owner == caller else { throw .imageNotFound }
+    public static func requireOwner(_ owner: String, is caller: String, orThrow error: ECSError = .imageNotFound) throws(ECSError) {
+        guard owner == caller else { throw error }
     }
 
     /// The account changes a ModifyImageSharePermission call makes, all or nothing (S4, S10).
@@ -55,7 +58,7 @@ public enum ImageRules {
         let remove = Array(remove.prefix(maxAccountsPerCall))
         for account in add + remove {
             if account == owner { throw .shareWithSelf }
-            guard existingAccounts.contains(account) else { throw .shareAccountNotFound }
+            guard existingAccounts.contains(account) else { throw .shareAccountNotFound(account) }
         }
         if !add.isEmpty {
             guard image.status == .available else { throw .incorrectImageStatus }

@@ -5,12 +5,26 @@ public struct InstanceType: Sendable, Equatable {
     public let id: String
     public let cpu: Int
     public let memoryMiB: Int
+    /// The CPU architecture of the type: `x86_64`, or `arm64` for the Yitian (`g8y`) family.
+    public let architecture: Architecture
 
-    public init(id: String, cpu: Int, memoryMiB: Int) {
+    public init(id: String, cpu: Int, memoryMiB: Int, architecture: Architecture = .x86_64) {
         self.id = id
         self.cpu = cpu
         self.memoryMiB = memoryMiB
+        self.architecture = architecture
     }
+
+    /// Whether an image of `imageArchitecture` boots on this type (32-bit x86 images run on x86_64 types).
+    public func runs(_ imageArchitecture: Architecture) -> Bool {
+        switch (architecture, imageArchitecture) {
+        case (.arm64, .arm64), (.x86_64, .x86_64), (.x86_64, .i386): true
+        default: false
+        }
+    }
+
+    /// The catalogue's type IDs in order, for messages that say what is supported.
+    public static var catalogueIDs: [String] { catalogue.keys.sorted() }
 
     /// The built-in catalogue.
     public static let catalogue: [String: InstanceType] = Dictionary(
@@ -23,7 +37,8 @@ public struct InstanceType: Sendable, Equatable {
             InstanceType(id: "ecs.c7.large", cpu: 2, memoryMiB: 4_096),
             InstanceType(id: "ecs.c7.xlarge", cpu: 4, memoryMiB: 8_192),
             InstanceType(id: "ecs.r7.large", cpu: 2, memoryMiB: 16_384),
-            InstanceType(id: "ecs.g8y.large", cpu: 2, memoryMiB: 8_192),
+            InstanceType(id: "ecs.g8y.large", cpu: 2, memoryMiB: 8_192, architecture: .arm64),
+            InstanceType(id: "ecs.g8y.xlarge", cpu: 4, memoryMiB: 16_384, architecture: .arm64),
         ].map { ($0.id, $0) })
 }
 

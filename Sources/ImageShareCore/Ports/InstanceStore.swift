@@ -126,8 +126,9 @@ public struct SnapshotFilter: Sendable {
 
 /// Instances, their disks and snapshots.
 public protocol InstanceStore: Sendable {
-    /// Creates `amount` instances with their disks; returns their IDs.
-    func launchInstances(_ launch: LaunchRequest, idempotency: IdempotencyKey?, now: Date) async throws -> [String]
+    /// Creates `amount` instances with their disks, if the owner stays within `quota` instances in the region;
+    /// returns their IDs.
+    func launchInstances(_ launch: LaunchRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> [String]
 
     func instances(in regionId: String, ownerId: String, filter: InstanceFilter, offset: Int, limit: Int) async throws
         -> (instances: [Instance], totalCount: Int)

@@ -11,6 +11,21 @@ public struct Region: Sendable, Equatable {
         self.localNameEn = localNameEn
     }
 
+    /// Zones are named after their region and a letter: `cn-hangzhou-b`, or `ap-southeast-1a` where the
+    /// region's name ends in a digit.
+    private var zonePrefix: String { id.last?.isNumber == true ? id : id + "-" }
+
+    /// The zone a launch lands in when it names none.
+    public var defaultZoneId: String { zonePrefix + "a" }
+
+    /// Whether `zoneId` names a zone of this region (any letter a–z after the region's name).
+    public func hasZone(_ zoneId: String) -> Bool {
+        guard zoneId.hasPrefix(zonePrefix), zoneId.utf8.count == zonePrefix.utf8.count + 1, let letter = zoneId.last else {
+            return false
+        }
+        return ("a"..."z").contains(letter)
+    }
+
     /// The public ECS endpoint of this region, as DescribeRegions reports it.
     public var endpoint: String { "ecs.\(id).aliyuncs.com" }
 

@@ -61,11 +61,8 @@ struct DiskActions: Sendable {
     @Sendable func createSnapshot(_ request: ActionRequest) async throws -> [(String, WireValue)] {
         let parameters = request.parameters
         let diskId = try parameters.required("DiskId")
-        let name = parameters.string("SnapshotName")
-        if let name, !(2...128).contains(name.count) || name.lowercased().hasPrefix("auto") || !NameRules.isValidImageName(name) {
-            throw ECSError.invalidParameter("SnapshotName")
-        }
-        let description = try parameters.imageDescription("Description") ?? ""
+        let name = try parameters.text("SnapshotName", TextRules.isValidSnapshotName, orThrow: .snapshotNameMalformed)
+        let description = try parameters.description("Description") ?? ""
         let key = try parameters.idempotencyKey(for: request)
         let id = try await store.createSnapshot(
             diskId: diskId, ownerId: request.caller.accountId, name: name, description: description, idempotency: key,

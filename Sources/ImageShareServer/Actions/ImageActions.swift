@@ -57,10 +57,10 @@ struct ImageActions: Sendable {
         let source = try parameters.imageSource()
         let image = NewImage(
             regionId: region.id, ownerId: request.caller.accountId, name: try parameters.imageName("ImageName"),
-            description: try parameters.imageDescription("Description") ?? "", family: parameters.string("ImageFamily") ?? "",
-            version: parameters.string("ImageVersion") ?? "", bootMode: try parameters.bootMode() ?? "BIOS",
+            description: try parameters.description("Description") ?? "", family: try parameters.imageFamily() ?? "",
+            version: try parameters.imageVersion() ?? "", bootMode: try parameters.bootMode() ?? "BIOS",
             architecture: try parameters.oneOf("Architecture", Architecture.self, orThrow: .invalidParameter("Architecture")),
-            platform: parameters.string("Platform"), tags: try parameters.resourceTags(), source: source,
+            platform: try parameters.platform(), tags: try parameters.resourceTags(), source: source,
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
         let key = try parameters.idempotencyKey(for: request)
         let id = try await parameters.writing {
@@ -78,7 +78,7 @@ struct ImageActions: Sendable {
         let copy = ImageCopyRequest(
             sourceImageId: imageId, sourceRegionId: region.id, callerId: request.caller.accountId,
             destinationRegionId: destination, name: try parameters.imageName("DestinationImageName"),
-            description: try parameters.imageDescription("DestinationDescription"), tags: try parameters.resourceTags(),
+            description: try parameters.description("DestinationDescription"), tags: try parameters.resourceTags(),
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
         let key = try parameters.idempotencyKey(for: request)
         let id = try await parameters.writing {
@@ -113,8 +113,8 @@ struct ImageActions: Sendable {
         let imageId = try parameters.required("ImageId")
         var changes = ImageAttributeChanges()
         changes.name = try parameters.imageName("ImageName")
-        changes.description = try parameters.imageDescription("Description")
-        changes.family = parameters.string("ImageFamily")
+        changes.description = try parameters.description("Description")
+        changes.family = try parameters.imageFamily()
         changes.bootMode = try parameters.bootMode()
         changes.status = try parameters.oneOf("Status", ImageStatus.self, orThrow: .invalidParameter("Status"))
         try await parameters.writing {
@@ -133,7 +133,7 @@ extension ParameterBag {
             guard ids.count <= 100 else { throw .invalidParameter("ImageId", "at most 100 IDs") }
             filter.imageIds = Set(ids)
         }
-        filter.nameContains = string("ImageName")
+        filter.nameContains = try nameFilter("ImageName")
         filter.ownerAlias = try oneOf("ImageOwnerAlias", ImageOwnerAlias.self, orThrow: .invalidImageOwnerAlias)
         if let owner = string("ImageOwnerId") {
             guard UInt64(owner) != nil else { throw .invalidParameter("ImageOwnerId", "must be an account ID") }
@@ -141,7 +141,7 @@ extension ParameterBag {
         }
         filter.osType = try oneOf("OSType", OSType.self, orThrow: .invalidOSType)
         filter.architecture = try oneOf("Architecture", Architecture.self, orThrow: .invalidArchitecture)
-        filter.imageFamily = string("ImageFamily")
+        filter.imageFamily = try nameFilter("ImageFamily")
         if let statuses = commaList("Status") {
             filter.statuses = try Self.imageStatuses(statuses)
         }
@@ -206,23 +206,22 @@ extension ParameterBag {
         throw .missingImageSource
     }
 
-    func imageName(_ name: String) throws(ECSError) -> String? {
-        guard let value = string(name) else { return nil }
-        guard NameRules.isValidImageName(value) else { throw .imageNameMalformed }
-        return value
+    func imageFamily() throws(ECSError) -> String? {
+        try text("ImageFamily", TextRules.isValidImageName, orThrow: .invalidParameter("ImageFamily", "2 to 128 characters, starting with a letter"))
     }
 
-    func imageDescription(_ name: String) throws(ECSError) -> String? {
-        guard let value = string(name) else { return nil }
-        guard NameRules.isValidDescription(value) else { throw .descriptionMalformed }
-        return value
+    func imageVersion() throws(ECSError) -> String? {
+        try text(
+            "ImageVersion", { $0.count <= TextRules.maxImageVersionLength },
+            orThrow: .invalidParameter("ImageVersion", "at most \(TextRules.maxImageVersionLength) characters"))
+    }
+
+    /// The OS distribution (`Platform`), free text in ECS (`CentOS`, `Others Linux`, `Windows Server 2022` …).
+    func platform() throws(ECSError) -> String? {
+        try text("Platform", { (1...64).contains($0.count) }, orThrow: .invalidParameter("Platform", "at most 64 characters"))
     }
 
     func bootMode() throws(ECSError) -> String? {
-        guard let value = string("BootMode") else { return nil }
-        guard let mode = ["BIOS", "UEFI", "UEFI-Preferred"].first(where: { $0.lowercased() == value.lowercased() }) else {
-            throw .invalidParameter("BootMode", "must be BIOS, UEFI or UEFI-Preferred")
-        }
-        return mode
+        try oneOf("BootMode", ["BIOS", "UEFI", "UEFI-Preferred"])
     }
 }

@@ -12,9 +12,8 @@ extension ParameterBag {
         while let key = string("Tag.\(index).Key") ?? string("Tag.\(index).key") {
             guard index <= 20 else { throw .invalidTagCount }
             let value = string("Tag.\(index).Value") ?? string("Tag.\(index).value")
-            guard key.count <= 128, !key.lowercased().hasPrefix("aliyun"), !key.lowercased().hasPrefix("acs:") else {
-                throw .invalidTagKey
-            }
+            guard TextRules.isValidTagKey(key) else { throw .invalidTagKey }
+            if let value, !TextRules.isValidTagValue(value) { throw .invalidTagValue }
             guard !tags.contains(where: { $0.key == key }) else { throw .duplicateTagKey }
             tags.append((key, valuesOptional ? value : value ?? ""))
             index += 1
@@ -52,6 +51,33 @@ extension ParameterBag {
 }
 
 extension ParameterBag {
+    /// A text parameter that must follow `rule` (one of `TextRules`), or nil when absent.
+    func text(_ name: String, _ rule: (String) -> Bool, orThrow error: ECSError) throws(ECSError) -> String? {
+        guard let value = string(name) else { return nil }
+        guard rule(value) else { throw error }
+        return value
+    }
+
+    /// An image, family or snapshot name.
+    func imageName(_ name: String) throws(ECSError) -> String? {
+        try text(name, TextRules.isValidImageName, orThrow: .imageNameMalformed)
+    }
+
+    /// A `Description` of an image, instance or snapshot.
+    func description(_ name: String) throws(ECSError) -> String? {
+        try text(name, TextRules.isValidDescription, orThrow: .descriptionMalformed)
+    }
+
+    /// A name filter of a Describe call (`ImageName`, `InstanceName`).
+    func nameFilter(_ name: String) throws(ECSError) -> String? {
+        try text(name, TextRules.isValidNameFilter, orThrow: .invalidParameter(name, "1 to \(TextRules.maxNameLength) characters"))
+    }
+
+    /// The ID of a resource this service does not model yet (`VSwitchId`, `SecurityGroupId`).
+    func foreignId(_ name: String) throws(ECSError) -> String? {
+        try text(name, { $0.count <= TextRules.maxForeignIdLength }, orThrow: .invalidParameter(name, "at most \(TextRules.maxForeignIdLength) characters"))
+    }
+
     /// A JSON-array ID filter (`InstanceIds`, `DiskIds`, `SnapshotIds`) of at most 100 IDs.
     func idList(_ name: String) throws(ECSError) -> [String]? {
         guard let ids = try jsonStringArray(name) else { return nil }

@@ -28,7 +28,7 @@ extension ParameterBag {
     /// The required `RegionId`, which must name a region this server offers.
     func region(in catalogue: RegionCatalogue) throws(ECSError) -> Region {
         let id = try required("RegionId")
-        guard let region = catalogue.region(id: id) else { throw .regionNotFound }
+        guard let region = catalogue.region(id: id) else { throw .regionNotFound(id, offered: catalogue.regions.map(\.id)) }
         return region
     }
 }

@@ -11,7 +11,7 @@ struct NoncePurgeService: Service {
     var interval: Duration = .seconds(60)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await store.purgeNonces(expiredBefore: now())

@@ -19,6 +19,25 @@ struct SignedRequest: Sendable {
     let body: [UInt8]
     /// Every value of a lower-cased header name; `host` is the request authority.
     let header: @Sendable (String) -> [String]
+
+    /// The V3 `Authorization` header, or nil for a V2 request.
+    var v3Authorization: String? {
+        header("authorization").first.flatMap { $0.hasPrefix("ACS3-") ? $0 : nil }
+    }
+
+    /// The action and version as the signature covers them: V2 signs its parameters and leaves headers
+    /// unsigned, V3 signs the `x-acs-action` and `x-acs-version` headers (the authenticator insists on both).
+    var operation: (action: String?, version: String?) {
+        func nonEmpty(_ value: String?) -> String? { value?.isEmpty == false ? value : nil }
+        if v3Authorization != nil {
+            return (nonEmpty(header("x-acs-action").first), nonEmpty(header("x-acs-version").first))
+        }
+        let parameters = query + form
+        return (
+            nonEmpty(parameters.first { $0.name == "Action" }?.value),
+            nonEmpty(parameters.first { $0.name == "Version" }?.value)
+        )
+    }
 }
 
 /// Verifies V2 and V3 signatures in the order ECS documents: parameters present → key exists and is
@@ -33,10 +52,20 @@ struct RequestAuthenticator: Sendable {
     static let nonceRetention: TimeInterval = 2 * allowedSkew
 
     func authenticate(_ request: SignedRequest) async throws -> Caller {
-        if let authorization = request.header("authorization").first, authorization.hasPrefix("ACS3-") {
+        if let authorization = request.v3Authorization {
             return try await verifyV3(request, authorizationHeader: authorization)
         }
         return try await verifyV2(request)
+    }
+
+    /// Nonces are stored (and indexed) per key, so they are kept to what clients send: UUIDs and hex digests.
+    static let maxNonceLength = 128
+
+    /// A nonce of 1–128 visible ASCII characters, or `InvalidParameter` naming where it came from.
+    static func checkNonce(_ nonce: String, parameter: String) throws(ECSError) {
+        guard nonce.utf8.count <= maxNonceLength, nonce.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .invalidParameter(parameter, "1 to \(maxNonceLength) visible ASCII characters")
+        }
     }
 
     private func verifyV2(_ request: SignedRequest) async throws -> Caller {
@@ -53,6 +82,7 @@ struct RequestAuthenticator: Sendable {
         let version = try required("SignatureVersion")
         guard version == "1.0" else { throw ECSError.invalidSignatureParameter("SignatureVersion") }
         let nonce = try required("SignatureNonce")
+        try Self.checkNonce(nonce, parameter: "SignatureNonce")
         let timestamp = try required("Timestamp")
 
         let stringToSign = SignatureV2.stringToSign(method: request.method, parameters: parameters)
@@ -75,15 +105,20 @@ struct RequestAuthenticator: Sendable {
         }
         // These headers must be covered by the signature, or a captured request could be replayed with a new
         // nonce or date, or turned into another action.
-        for name in ["host", "x-acs-action", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
+        for name in ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
         where !authorization.signedHeaders.contains(name) {
             throw ECSError.incompleteSignature("The header \(name) must be signed.")
+        }
+        // The content type decides whether the body is read as parameters, so it must not be changeable.
+        if !request.body.isEmpty, !authorization.signedHeaders.contains("content-type") {
+            throw ECSError.incompleteSignature("The header content-type must be signed when the request has a body.")
         }
         func header(_ name: String) throws(ECSError) -> String {
             guard let found = request.header(name).first, !found.isEmpty else { throw .missingParameter(name) }
             return found
         }
         let nonce = try header("x-acs-signature-nonce")
+        try Self.checkNonce(nonce, parameter: "x-acs-signature-nonce")
         let date = try header("x-acs-date")
         let hashedPayload = try header("x-acs-content-sha256")
 

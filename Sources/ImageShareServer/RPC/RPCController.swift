@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import ImageShareCore
 import Logging
+import NIOCore
 
 /// The ECS RPC endpoint at `/`: merges query and form parameters, authenticates, dispatches on `Action`,
 /// and renders results and errors in the requested format.
@@ -27,49 +28,60 @@ struct RPCController: Sendable {
         var format = ResponseFormat.json
         var action = "Unknown"
         do {
-            var request = request
-            let body: ByteBuffer
-            do { body = try await request.collectBody(upTo: Self.maxBodyBytes) } catch { throw ECSError.requestTooLarge }
-            let query = FormDecoding.pairs(Substring(request.uri.query ?? "")).map { QueryParameter($0.name, $0.value) }
-            let bodyBytes = Array(body.readableBytesView)
-            let form = Self.isFormEncoded(request)
-                ? FormDecoding.pairs(Substring(decoding: bodyBytes, as: UTF8.self)).map { QueryParameter($0.name, $0.value) }
-                : []
-            let parameters = ParameterBag((query + form).map { ($0.name, $0.value) })
+            let bodyBytes = try await Self.body(of: request)
+            let query = FormDecoding.pairs(Substring(request.uri.query ?? ""))
+            let form = Self.isFormEncoded(request) ? FormDecoding.pairs(Substring(decoding: bodyBytes, as: UTF8.self)) : []
+            // A limit broken anywhere is still answered in the format asked for, when that is readable.
+            format = (try? ResponseFormat(parameter: (query + form).first { $0.name == "Format" }?.value)) ?? .json
+            // Before anything reads a value (the authenticator binds some in store queries).
+            try RequestLimits.check(query + form)
+            let parameters = ParameterBag(query + form)
             format = try ResponseFormat(parameter: parameters["Format"])
 
             let headers = request.headers
             let authority = request.head.authority
-            let header: @Sendable (String) -> [String] = { name in
-                if name == "host" { return authority.map { [$0] } ?? [] }
-                guard let field = HTTPField.Name(name) else { return [] }
-                return headers[values: field]
-            }
-            // V3 carries Action and Version only in headers; V2 in parameters (its headers are unsigned).
-            guard let named = parameters.string("Action") ?? header("x-acs-action").first else {
-                throw ECSError.missingParameter("Action")
-            }
+            let signed = SignedRequest(
+                method: request.method.rawValue, query: query.map { QueryParameter($0.name, $0.value) },
+                form: form.map { QueryParameter($0.name, $0.value) }, body: bodyBytes,
+                header: { name in
+                    if name == "host" { return authority.map { [$0] } ?? [] }
+                    guard let field = HTTPField.Name(name) else { return [] }
+                    return headers[values: field]
+                })
+            // Only what the signature covers names the operation: V2's parameters, V3's headers.
+            let operation = signed.operation
+            guard let named = operation.action else { throw ECSError.missingParameter("Action") }
             action = named
-            guard let version = parameters.string("Version") ?? header("x-acs-version").first else {
-                throw ECSError.missingParameter("Version")
-            }
+            guard let version = operation.version else { throw ECSError.missingParameter("Version") }
 
-            let caller = try await authenticator.authenticate(
-                SignedRequest(
-                    method: request.method.rawValue, query: query, form: form, body: bodyBytes, header: header))
-            guard version == Self.apiVersion, let handler = actions.handler(for: action) else {
-                throw ECSError.invalidAction
-            }
+            let caller = try await authenticator.authenticate(signed)
+            guard version == Self.apiVersion else { throw ECSError.unsupportedVersion(version) }
+            guard let handler = actions.handler(for: action) else { throw ECSError.invalidAction(action) }
             let members = try await handler(
                 ActionRequest(action: action, parameters: parameters, caller: caller, requestId: requestId, now: now()))
             let value = WireValue.object([("RequestId", .string(requestId))] + members)
             return Self.response(status: 200, body: format.render(value, root: action + "Response"), format: format)
         } catch let error as ECSError {
-            logger.info("request failed", metadata: ["requestId": "\(requestId)", "action": "\(action)", "code": "\(error.code)"])
+            // A passing dry run travels as an error on the wire, but nothing failed.
+            logger.info(
+                error == .dryRunOperation ? "dry run passed" : "request failed",
+                metadata: ["requestId": "\(requestId)", "action": "\(action)", "code": "\(error.code)"])
             return Self.errorResponse(error, requestId: requestId, hostId: hostId, format: format)
         } catch {
             logger.error("unexpected failure", metadata: ["requestId": "\(requestId)", "action": "\(action)", "error": "\(error)"])
             return Self.errorResponse(.internalError, requestId: requestId, hostId: hostId, format: format)
+        }
+    }
+
+    /// The whole body: too large is 413, broken (a bad chunk, an early end) is 400.
+    private static func body(of request: Request) async throws(ECSError) -> [UInt8] {
+        var request = request
+        do {
+            return Array(try await request.collectBody(upTo: maxBodyBytes).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw .requestTooLarge
+        } catch {
+            throw .unreadableBody
         }
     }
 

@@ -1,8 +1,11 @@
+import ImageShareCore
+
 /// Commits the small writes of concurrent callers together: one transaction, and so one sync to disk, for
 /// every batch, while each caller still gets its own result only after that commit.
 ///
 /// The first caller starts a drain; whoever arrives while a batch is being committed joins the next one.
-/// A failing batch fails every caller in it (the transaction rolled back as a whole).
+/// When a batch fails, its items are tried again one transaction each, so an item the database refuses fails
+/// only its own caller; only an unavailable database fails the whole batch at once.
 actor GroupCommit<Item: Sendable, Result: Sendable> {
     private let engine: any SQLEngine
     private let apply: @Sendable (any SQLSession, [Item]) throws -> [Result]
@@ -36,8 +39,22 @@ actor GroupCommit<Item: Sendable, Result: Sendable> {
             do {
                 let results = try await engine.write { db in try apply(db, items) }
                 for (entry, result) in zip(batch, results) { entry.continuation.resume(returning: result) }
-            } catch {
+            } catch let error as ECSError where error == .serviceUnavailable {
                 for entry in batch { entry.continuation.resume(throwing: error) }
+            } catch {
+                guard batch.count > 1 else {
+                    batch[0].continuation.resume(throwing: error)
+                    continue
+                }
+                for entry in batch {
+                    let item = entry.item
+                    do {
+                        let result = try await engine.write { db in try apply(db, [item]) }
+                        entry.continuation.resume(returning: result[0])
+                    } catch {
+                        entry.continuation.resume(throwing: error)
+                    }
+                }
             }
         }
         draining = false

@@ -24,7 +24,9 @@ public final class PostgresEngine: SQLEngine, Service {
 
     /// Connects lazily to `url` (`postgres://user:password@host:port/database`).
     public convenience init(url: String, logger: Logger, timeout: Duration = .seconds(5)) throws {
-        self.init(client: Self.makeClient(url: try Self.configuration(from: url), logger: logger), logger: logger, timeout: timeout)
+        self.init(
+            client: Self.makeClient(url: try Self.configuration(from: url), logger: logger, statementTimeout: timeout),
+            logger: logger, timeout: timeout)
     }
 
     /// An engine on an existing client, optionally confined to one schema.
@@ -40,10 +42,18 @@ public final class PostgresEngine: SQLEngine, Service {
     deinit { try? workers.syncShutdownGracefully() }
 
     /// A connection pool for `configuration`, failing fast when the server is unreachable.
-    public static func makeClient(url configuration: PostgresClient.Configuration, logger: Logger) -> PostgresClient {
+    ///
+    /// The server stops any statement after `statementTimeout` (by default the transaction deadline), so a
+    /// query nobody foresaw cannot keep a connection and the database busy after its request has given up.
+    public static func makeClient(
+        url configuration: PostgresClient.Configuration, logger: Logger, statementTimeout: Duration = .seconds(5)
+    ) -> PostgresClient {
         var configuration = configuration
         configuration.options.connectTimeout = .seconds(2)
         configuration.options.maximumConnections = 16
+        let (seconds, attoseconds) = statementTimeout.components
+        let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        configuration.options.additionalStartupParameters = [("statement_timeout", String(milliseconds))]
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
@@ -83,26 +93,36 @@ public final class PostgresEngine: SQLEngine, Service {
                 }
             }
         } catch let error as PSQLError {
-            throw Self.translate(error, logger: logger)
+            guard error.code == .server else {
+                logger.warning("database unavailable", metadata: ["error": "\(error.code)"])
+                throw ECSError.serviceUnavailable
+            }
+            throw Self.translate(
+                error, sqlState: error.serverInfo?[.sqlState] ?? "", message: error.serverInfo?[.message] ?? "", logger: logger)
+        } catch let error as PostgresError {
+            // Statements run through the connection's EventLoopFuture API, which reports errors this way.
+            guard case let .server(response) = error else {
+                logger.warning("database unavailable", metadata: ["error": "\(error)"])
+                throw ECSError.serviceUnavailable
+            }
+            throw Self.translate(
+                error, sqlState: response.fields[.sqlState] ?? "", message: response.fields[.message] ?? "", logger: logger)
         } catch is DeadlineExceeded {
             logger.warning("database transaction timed out")
             throw ECSError.serviceUnavailable
         }
     }
 
-    /// Connection trouble is temporary for the client (503); a server-side SQL error is a bug (500).
-    private static func translate(_ error: PSQLError, logger: Logger) -> any Error {
-        switch error.code {
-        case .server:
-            // 08xxx: connection exception; 57P0x: the server is shutting down or restarting; 53xxx: out of resources.
-            let state = error.serverInfo?[.sqlState] ?? ""
-            if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { return ECSError.serviceUnavailable }
-            logger.error("database error", metadata: ["sqlState": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")"])
-            return error
-        default:
-            logger.warning("database unavailable", metadata: ["error": "\(error.code)"])
+    /// Connection trouble and cancelled statements are temporary for the client (503); any other server-side
+    /// SQL error is a bug (500).
+    private static func translate(_ error: any Error, sqlState state: String, message: String, logger: Logger) -> any Error {
+        // 08xxx: connection exception; 57P0x: the server is shutting down or restarting; 53xxx: out of
+        // resources; 57014: a statement ran past statement_timeout.
+        if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") || state == "57014" {
             return ECSError.serviceUnavailable
         }
+        logger.error("database error", metadata: ["sqlState": "\(state)", "message": "\(message)"])
+        return error
     }
 
     /// Parses `postgres://user:password@host:port/database` (also `postgresql://`).

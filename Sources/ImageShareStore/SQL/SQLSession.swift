@@ -15,14 +15,17 @@ public struct SQLDialect: Sendable {
     public let migrationLock: String?
     /// Counts tables named `?` in the current schema.
     public let tableExistsSQL: String
+    /// Lifts the per-statement time limit for the rest of a transaction (migrations may take long).
+    public let unlimitedStatementTime: String?
 
     public static let sqlite = SQLDialect(
         caseInsensitiveLike: "LIKE", forUpdate: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
-        tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?")
+        tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", unlimitedStatementTime: nil)
     public static let postgres = SQLDialect(
         caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
         migrationLock: "SELECT pg_advisory_xact_lock(7263530001)",
-        tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?")
+        tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+        unlimitedStatementTime: "SET LOCAL statement_timeout = 0")
 }
 
 /// A connection inside one transaction. Statements use `?` placeholders on every engine.

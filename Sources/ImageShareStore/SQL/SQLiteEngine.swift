@@ -5,40 +5,51 @@ import ImageShareCore
 /// The embedded engine: SQLite through GRDB, in WAL mode so a server and the admin CLI share one file.
 public struct SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
+    /// How long one read may run before it is interrupted.
+    let readBudget: Duration
     /// Set for database files, so that request commits rarely pay for a checkpoint.
     private let checkpointer: WALCheckpointer?
     public var dialect: SQLDialect { .sqlite }
 
-    /// Opens (creating if needed) the database file at `path`.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database file at `path`, readable by its owner only.
+    public init(path: String, readBudget: Duration = ReadBudget.defaultLimit) throws {
+        self.readBudget = readBudget
+        // SQLite gives the -wal and -shm files the mode of the database file, so one private file keeps all
+        // three private, whatever the umask.
+        for file in [path, path + "-wal", path + "-shm"] where file == path || FileManager.default.fileExists(atPath: file) {
+            try FilePermissions.makePrivateFile(file)
+        }
         var configuration = Configuration()
         // Another process (the CLI or a second server) may hold the write lock for a moment.
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // Acknowledged writes survive a crash of the process and of the machine.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            ReadBudget.install(on: db)
         }
         writer = try DatabasePool(path: path, configuration: configuration)
         checkpointer = try WALCheckpointer(path: path)
     }
 
     /// A private in-memory database, for tests.
-    public init() throws {
-        writer = try DatabaseQueue()
+    public init(readBudget: Duration = ReadBudget.defaultLimit) throws {
+        self.readBudget = readBudget
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in ReadBudget.install(on: db) }
+        writer = try DatabaseQueue(configuration: configuration)
         checkpointer = nil
     }
 
-    // Reads run on the calling thread: in WAL mode they never wait for the write lock, and the store's reads
-    // take microseconds, less than a hop to GRDB's reader queue and back (measured in BENCHMARKS.md).
+    // Reads run on GRDB's reader connections, never on the threads that serve requests, and within
+    // `ReadBudget`: a slow query can delay only itself.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        do { return try readOnCallingThread(body) } catch let error as DatabaseError {
+        do {
+            return try await writer.read { [readBudget] db in
+                try ReadBudget.run(limit: readBudget) { try body(GRDBSession(db: db)) }
+            }
+        } catch let error as DatabaseError {
             throw Self.translate(error)
         }
-    }
-
-    // Not async, so that Swift picks GRDB's blocking `read` rather than its asynchronous overload.
-    private func readOnCallingThread<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try writer.read { db in try body(GRDBSession(db: db)) }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
@@ -50,7 +61,8 @@ public struct SQLiteEngine: SQLEngine {
     /// A busy or failing database is a temporary condition for the client, not a bug.
     private static func translate(_ error: DatabaseError) -> any Error {
         switch error.resultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN: ECSError.serviceUnavailable
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_INTERRUPT:
+            ECSError.serviceUnavailable
         default: error
         }
     }

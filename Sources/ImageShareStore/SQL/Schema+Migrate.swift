@@ -6,10 +6,16 @@ extension Schema {
         try await engine.read { db in try pending(in: db) }
     }
 
+    /// Whether any migration was ever applied here (an ImageShare store exists in this database).
+    static func exists(_ engine: any SQLEngine) async throws -> Bool {
+        try await engine.read { db in try db.fetchValue(db.dialect.tableExistsSQL, ["schema_migrations"], as: Int.self) ?? 0 > 0 }
+    }
+
     /// Applies every pending migration in one transaction; returns their names.
     @discardableResult
     static func migrate(_ engine: any SQLEngine) async throws -> [String] {
         try await engine.write { db in
+            if let unlimited = db.dialect.unlimitedStatementTime { try db.execute(unlimited) }
             if let lock = db.dialect.migrationLock { _ = try db.fetchAll(lock) }
             try db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at BIGINT NOT NULL)")

@@ -222,5 +222,16 @@ enum Schema {
                 )
                 """,
             ]),
+        Migration(
+            name: "003_store_settings",
+            statements: [
+                // Facts about the store itself, such as the fingerprint of the key its secrets are sealed with.
+                """
+                CREATE TABLE store_settings (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                )
+                """,
+            ]),
     ]
 }
