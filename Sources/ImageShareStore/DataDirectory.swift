@@ -128,7 +128,7 @@ public enum StoreSetupError: Error, CustomStringConvertible, Equatable {
         case let .keyMismatch(path):
             "the secret key (\(path)) does not belong to this store (its AccessKey secrets were sealed with another key); use the key file the store was created with"
         case .noDatabaseSchema:
-            "no ImageShare store in this database (start the server on it first)"
+            "no ImageShare store in this database yet (start the server on it first)"
         }
     }
 }

@@ -7,21 +7,43 @@ extension SQLStore: AccountStore {
         let secret = generator.accessKeySecret()
         let sealed = try sealer.seal(secret)
         let account = try await write { [generator] db in
-            // A random 16-digit ID collides rarely; try again instead of failing the operator's command.
-            for _ in 0..<8 {
-                let account = Account(id: generator.accountID(), name: name, createdAt: now)
-                let exists = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)", arguments: [account.id]) ?? false
-                if exists { continue }
-                try db.execute(
-                    sql: "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)",
-                    arguments: [account.id, name, now.storeMillis])
-                try Self.insertKey(db, id: keyID, accountId: account.id, sealed: sealed, now: now)
-                return account
-            }
-            throw ECSError.internalError
+            try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: generator, now: now)
         }
         return (account, IssuedCredentials(accountId: account.id, accessKeyId: keyID, accessKeySecret: secret))
+    }
+
+    /// Creates the store's first account, unless one was created before: the `first_account` setting is
+    /// recorded in the same transaction, so of several servers starting on a new store exactly one does it.
+    public func createFirstAccount(name: String, now: Date) async throws -> IssuedCredentials? {
+        let keyID = generator.accessKeyID()
+        let secret = generator.accessKeySecret()
+        let sealed = try sealer.seal(secret)
+        let account = try await write { [generator] db -> Account? in
+            let claimed = try db.execute(
+                "INSERT INTO store_settings (name, value) VALUES ('first_account', ?) ON CONFLICT (name) DO NOTHING",
+                [now.storeMillis.description]) == 1
+            guard claimed, try db.fetchOne("SELECT 1 FROM accounts LIMIT 1") == nil else { return nil }
+            return try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: generator, now: now)
+        }
+        return account.map { IssuedCredentials(accountId: $0.id, accessKeyId: keyID, accessKeySecret: secret) }
+    }
+
+    /// Inserts an account with a new random ID and its first key.
+    private static func insertAccount(
+        _ db: any SQLSession, name: String, keyID: String, sealed: Data, generator: CredentialGenerator, now: Date
+    ) throws -> Account {
+        // A random 16-digit ID collides rarely; try again instead of failing the operator's command.
+        for _ in 0..<8 {
+            let account = Account(id: generator.accountID(), name: name, createdAt: now)
+            let exists = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?)", arguments: [account.id]) ?? false
+            if exists { continue }
+            try db.execute(
+                sql: "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)", arguments: [account.id, name, now.storeMillis])
+            try insertKey(db, id: keyID, accountId: account.id, sealed: sealed, now: now)
+            return account
+        }
+        throw ECSError.internalError
     }
 
     public func accounts() async throws -> [Account] {

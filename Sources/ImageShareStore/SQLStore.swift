@@ -54,6 +54,15 @@ public final class SQLStore: Sendable {
         try await Self.prepareSchema(engine, migrations: migrations, creation: creation)
         let sealer = try await StoreKey.resolve(keyFile: keyFile, engine: engine, creation: creation)
         try await StoreKey.adopt(sealer, engine: engine, keyName: keyFile.path)
+        // A store is there for administration once a server has finished creating it, first account included;
+        // stores from before that was recorded count once they have an account.
+        if creation == .forbidden {
+            let created = try await engine.read { db in
+                try db.fetchOne("SELECT 1 FROM store_settings WHERE name = 'first_account'") != nil
+                    || db.fetchOne("SELECT 1 FROM accounts LIMIT 1") != nil
+            }
+            guard created else { throw StoreSetupError.noDatabaseSchema }
+        }
         self.engine = engine
         self.sealer = sealer
         nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
@@ -77,7 +86,12 @@ public final class SQLStore: Sendable {
         let data = try DataDirectory.open(directory, create: creation == .allowed)
         guard creation == .allowed || data.hasDatabase else { throw StoreSetupError.noStore(data.path) }
         let engine = try SQLiteEngine(path: data.databasePath)
-        return try await SQLStore(engine: engine, keyFile: data.keyFile, creation: creation, migrations: migrations)
+        do {
+            return try await SQLStore(engine: engine, keyFile: data.keyFile, creation: creation, migrations: migrations)
+        } catch StoreSetupError.noDatabaseSchema {
+            // Here the store is the directory: name it.
+            throw StoreSetupError.noStore(data.path)
+        }
     }
 
     /// A private in-memory SQLite store, for tests.

@@ -13,7 +13,12 @@ enum StoreKey {
         let hasSealedSecrets = try await engine.read { db in
             try fingerprint(db) != nil || (try db.fetchOne("SELECT 1 FROM access_keys LIMIT 1") != nil)
         }
-        if hasSealedSecrets { throw StoreSetupError.keyFileMissing(keyFile.path) }
+        if hasSealedSecrets {
+            // A process starting beside this one may have linked the key, then recorded it, since the first
+            // look: the record comes after the file, so a second look settles it.
+            if let existing = try SecretSealer.load(keyFile: keyFile) { return existing }
+            throw StoreSetupError.keyFileMissing(keyFile.path)
+        }
         guard creation == .allowed else { throw StoreSetupError.noStore(keyFile.deletingLastPathComponent().path) }
         return try SecretSealer.createOrLoad(keyFile: keyFile)
     }

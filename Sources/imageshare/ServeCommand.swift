@@ -89,8 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Prints the first account's credentials once, on stdout only (never to the log).
     private func createFirstAccountIfEmpty(_ store: SQLStore) async throws {
-        guard try await store.accounts().isEmpty else { return }
-        let (_, credentials) = try await store.createAccount(name: "default", now: Date())
+        guard let credentials = try await store.createFirstAccount(name: "default", now: Date()) else { return }
         print(
             """
             Created the first account. Keep the secret: it is not shown again.

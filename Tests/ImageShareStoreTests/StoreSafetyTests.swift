@@ -130,6 +130,31 @@ struct DataDirectoryTests {
         #expect(try recorded == SecretSealer.load(keyFile: keyFile)?.fingerprint)
     }
 
+    @Test("of several servers starting on a new store, exactly one creates the first account", arguments: StoreEngine.available)
+    func oneFirstAccount(engine: StoreEngine) async throws {
+        let (first, second, cleanup) = try await engine.makeStorePair()
+        defer { cleanup() }
+        let created = try await withThrowingTaskGroup(of: IssuedCredentials?.self) { group in
+            for index in 0..<8 {
+                let store = index.isMultiple(of: 2) ? first : second
+                group.addTask { try await store.createFirstAccount(name: "default", now: now) }
+            }
+            return try await group.reduce(into: [IssuedCredentials]()) { if let made = $1 { $0.append(made) } }
+        }
+        #expect(created.count == 1)
+        #expect(try await first.accounts().map(\.id) == created.map(\.accountId))
+        // Later starts, and stores that already have accounts, create none.
+        #expect(try await second.createFirstAccount(name: "default", now: now) == nil)
+    }
+
+    @Test("a store that has accounts from before never gets a first account")
+    func noFirstAccountOnOldStores() async throws {
+        let store = try await SQLStore.inMemory()
+        _ = try await store.createAccount(name: "alice", now: now)
+        #expect(try await store.createFirstAccount(name: "default", now: now) == nil)
+        #expect(try await store.accounts().count == 1)
+    }
+
     @Test("processes creating the key together end up with one complete key")
     func concurrentKeyCreation() async throws {
         let directory = scratchDirectory()

@@ -30,6 +30,9 @@ public protocol AccountStore: Sendable {
     /// Creates an account with one enabled AccessKey.
     func createAccount(name: String, now: Date) async throws -> (Account, IssuedCredentials)
 
+    /// Creates a new store's first account, once: nil when it was done before (by this or another server).
+    func createFirstAccount(name: String, now: Date) async throws -> IssuedCredentials?
+
     /// All accounts, oldest first.
     func accounts() async throws -> [Account]
 

@@ -54,7 +54,11 @@ public final class PostgresEngine: SQLEngine, Service {
         let (seconds, attoseconds) = statementTimeout.components
         let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
         configuration.options.additionalStartupParameters = [("statement_timeout", String(milliseconds))]
-        return PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool warns when a lease comes a moment before `run()` has begun, which is how every process
+        // starts (the lease simply waits); the engine itself logs what matters to an operator.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .error)
+        return PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
     }
 
     /// Keeps the connection pool alive until cancelled or shut down.

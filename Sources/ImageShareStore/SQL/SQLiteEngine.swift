@@ -27,8 +27,22 @@ public struct SQLiteEngine: SQLEngine {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             ReadBudget.install(on: db)
         }
-        writer = try DatabasePool(path: path, configuration: configuration)
-        checkpointer = try WALCheckpointer(path: path)
+        writer = try Self.retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) }
+        checkpointer = try Self.retryingWhileBusy { try WALCheckpointer(path: path) }
+    }
+
+    /// Opens a connection, waiting while another process holds the lock that switching a new database to WAL
+    /// needs: SQLite answers that switch with SQLITE_BUSY at once instead of calling the busy handler, which is
+    /// what two processes starting together on a new data directory meet.
+    private static func retryingWhileBusy<T>(_ open: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try open()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     /// A private in-memory database, for tests.
