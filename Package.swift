@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // The domain: accounts, regions, images and their rules. Foundation only.
@@ -45,18 +47,38 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The Hummingbird application: RPC endpoint, health check, middlewares.
+        // The Hummingbird application: RPC endpoint, web console, health check, connection guards.
         .target(
             name: "ImageShareServer",
             dependencies: [
                 "ImageShareCore", "ECSSignature", "ECSWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            // The console's templates, stylesheet and script are compiled into the binary: nothing to install
+            // beside it, nothing fetched from elsewhere.
+            resources: [
+                .embedInCode("Console/Templates/layout.mustache"),
+                .embedInCode("Console/Templates/sign-in.mustache"),
+                .embedInCode("Console/Templates/images.mustache"),
+                .embedInCode("Console/Templates/pager.mustache"),
+                .embedInCode("Console/Templates/share.mustache"),
+                .embedInCode("Console/Templates/image-form.mustache"),
+                .embedInCode("Console/Templates/image-picker.mustache"),
+                .embedInCode("Console/Templates/instances.mustache"),
+                .embedInCode("Console/Templates/snapshots.mustache"),
+                .embedInCode("Console/Templates/security.mustache"),
+                .embedInCode("Console/Assets/console.css"),
+                .embedInCode("Console/Assets/console.js"),
             ]
         ),
         .executableTarget(

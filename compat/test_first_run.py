@@ -29,7 +29,7 @@ def test_version_is_printed_and_matches_the_startup_line():
     with running_server(prefix="imageshare-version-") as server:
         log = server.stderr_path.read_text() + server.stdout_path.read_text()
         assert f"ImageShare {version} listening on http://127.0.0.1:{server.port}" in log, log
-        assert "store: SQLite in" in log, log
+        assert "store: SQLite in" in log or "store: PostgreSQL at" in log, log
 
 
 def test_help_lists_regions_and_puts_every_note_beside_its_option():

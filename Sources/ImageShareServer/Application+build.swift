@@ -24,6 +24,10 @@ public struct ServerConfiguration: Sendable {
     public var connections: ConnectionLimits
     /// Where the data lives, for the startup line (`SQLite in ./imageshare-data`).
     public var storeDescription: String = "an in-memory store"
+    /// How repeated console sign-in failures are slowed down.
+    public var signInThrottle = SignInThrottle()
+    /// Whether console cookies are marked Secure (the console is served over TLS).
+    public var secureCookies = false
     public var now: @Sendable () -> Date
 
     public init(
@@ -47,16 +51,23 @@ public struct ServerDependencies: Sendable {
     public let credentials: any CredentialStore
     public let images: any ImageStore
     public let instances: any InstanceStore
+    public let accounts: any AccountStore
+    public let console: any ConsoleStore
 
-    public init(credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore) {
+    public init(
+        credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
+        console: any ConsoleStore
+    ) {
         self.credentials = credentials
         self.images = images
         self.instances = instances
+        self.accounts = accounts
+        self.console = console
     }
 
-    /// One store that implements every port (SQLite does).
-    public init(store: some CredentialStore & ImageStore & InstanceStore) {
-        self.init(credentials: store, images: store, instances: store)
+    /// One store that implements every port (the SQL store does, on both engines).
+    public init(store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore) {
+        self.init(credentials: store, images: store, instances: store, accounts: store, console: store)
     }
 }
 
@@ -64,12 +75,23 @@ public struct ServerDependencies: Sendable {
 public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) -> some ApplicationProtocol {
-    let router = Router()
+    let router = Router(context: ImageShareRequestContext.self)
     router.get("/healthz") { _, _ in "ok" }
+    let catalogue = ImageCatalogue(
+        regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions),
+        store: dependencies.images)
+    let actions = makeActionRegistry(configuration: configuration, dependencies: dependencies, catalogue: catalogue)
     RPCController(
-        authenticator: RequestAuthenticator(store: dependencies.credentials, now: configuration.now),
-        actions: makeActionRegistry(configuration: configuration, dependencies: dependencies),
+        authenticator: RequestAuthenticator(store: dependencies.credentials, now: configuration.now), actions: actions,
         now: configuration.now
+    ).addRoutes(to: router)
+    ConsoleController(
+        configuration: configuration, actions: actions, catalogue: catalogue, instances: dependencies.instances,
+        accounts: dependencies.accounts,
+        sessions: ConsoleSessions(
+            store: dependencies.console, throttle: configuration.signInThrottle, secureCookies: configuration.secureCookies,
+            now: configuration.now),
+        views: ConsoleViews(), logger: logger
     ).addRoutes(to: router)
 
     var app = Application(
@@ -87,12 +109,11 @@ public func buildApplication(
     return app
 }
 
-/// Every action the endpoint offers.
-func makeActionRegistry(configuration: ServerConfiguration, dependencies: ServerDependencies) -> ActionRegistry {
+/// Every action the endpoint (and the console) offers.
+func makeActionRegistry(configuration: ServerConfiguration, dependencies: ServerDependencies, catalogue: ImageCatalogue)
+    -> ActionRegistry
+{
     var registry = ActionRegistry()
-    let catalogue = ImageCatalogue(
-        regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions),
-        store: dependencies.images)
     RegionActions(regions: configuration.regions).register(in: &registry)
     ImageActions(catalogue: catalogue, store: dependencies.images, configuration: configuration).register(in: &registry)
     SharingActions(catalogue: catalogue, store: dependencies.images).register(in: &registry)

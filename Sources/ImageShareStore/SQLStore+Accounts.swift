@@ -48,14 +48,14 @@ extension SQLStore: AccountStore {
 
     public func accounts() async throws -> [Account] {
         try await read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT id, name, created_at FROM accounts ORDER BY created_at, id")
+            try SQLRow.fetchAll(db, sql: "SELECT id, name, created_at, enabled FROM accounts ORDER BY created_at, id")
                 .map { try Self.account(from: $0) }
         }
     }
 
     public func account(id: String) async throws -> Account? {
         try await read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT id, name, created_at FROM accounts WHERE id = ?", arguments: [id])
+            try SQLRow.fetchOne(db, sql: "SELECT id, name, created_at, enabled FROM accounts WHERE id = ?", arguments: [id])
                 .map { try Self.account(from: $0) }
         }
     }
@@ -95,13 +95,21 @@ extension SQLStore: AccountStore {
         }
     }
 
+    public func setAccountEnabled(_ enabled: Bool, accountId: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE accounts SET enabled = ? WHERE id = ?", arguments: [enabled, accountId]) == 1
+        }
+    }
+
     private static func insertKey(_ db: any SQLSession, id: String, accountId: String, sealed: Data, now: Date) throws {
         try db.execute(
             sql: "INSERT INTO access_keys (id, account_id, secret_sealed, enabled, created_at) VALUES (?, ?, ?, 1, ?)",
             arguments: [id, accountId, sealed, now.storeMillis])
     }
 
-    private static func account(from row: SQLRow) throws -> Account {
-        Account(id: try row.get("id"), name: try row.get("name"), createdAt: Date(storeMillis: try row.get("created_at")))
+    static func account(from row: SQLRow) throws -> Account {
+        Account(
+            id: try row.get("id"), name: try row.get("name"), createdAt: Date(storeMillis: try row.get("created_at")),
+            isEnabled: try row.get("enabled"))
     }
 }

@@ -5,7 +5,12 @@ extension SQLStore: CredentialStore {
     public func accessKey(id: String) async throws -> AccessKey? {
         try await read { db in
             try SQLRow.fetchOne(
-                db, sql: "SELECT id, account_id, secret_sealed, enabled, created_at FROM access_keys WHERE id = ?",
+                db,
+                // A key of a disabled account is as unusable as a disabled key.
+                sql: """
+                    SELECT k.id, k.account_id, k.secret_sealed, (k.enabled = 1 AND a.enabled = 1) AS enabled, k.created_at
+                    FROM access_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?
+                    """,
                 arguments: [id]
             ).map(self.accessKey(from:))
         }
@@ -29,7 +34,9 @@ extension SQLStore: CredentialStore {
     static func record(_ claims: [NonceClaim], in db: any SQLSession) throws -> [NonceClaimResult] {
         try claims.map { claim in
             let enabled = try Bool.fetchOne(
-                db, sql: "SELECT enabled FROM access_keys WHERE id = ?", arguments: [claim.accessKeyId])
+                db,
+                sql: "SELECT (k.enabled = 1 AND a.enabled = 1) FROM access_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?",
+                arguments: [claim.accessKeyId])
             guard enabled == true else { return .keyUnusable }
             // Inserts a new nonce, or revives one whose retention ended; a live one leaves 0 changed rows.
             let inserted = try db.execute(

@@ -8,15 +8,6 @@ struct KeysCommand: AsyncParsableCommand {
         commandName: "keys", abstract: "Create, list, disable and enable AccessKeys.",
         subcommands: [Create.self, List.self, Disable.self, Enable.self])
 
-    /// The account a key command acts on.
-    struct AccountOption: ParsableArguments {
-        @Option(name: .customLong("account"), help: "The AccountId (16 digits).") var accountId: String
-
-        func validate() throws {
-            guard Account.isWellFormedID(accountId) else { throw ValidationError("--account must be a 16-digit AccountId") }
-        }
-    }
-
     /// `keys create --account ID`.
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

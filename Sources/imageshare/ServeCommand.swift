@@ -10,10 +10,10 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the ECS-compatible endpoint (RPC at /, GET /healthz) on the store in --data-dir.",
+        abstract: "Run the ECS-compatible endpoint (RPC at /, web console at /console/, GET /healthz) on the store in --data-dir.",
         discussion: """
-            On an empty store the first account is created and its AccountId, AccessKeyId and AccessKeySecret \
-            are printed once. Stop with Ctrl-C or SIGTERM.
+            On an empty store the first account ("default") is created and its AccountId, AccessKeyId, \
+            AccessKeySecret and console password are printed once. Stop with Ctrl-C or SIGTERM.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -87,15 +87,18 @@ struct ServeCommand: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// Prints the first account's credentials once, on stdout only (never to the log).
+    /// Prints the first account's credentials and console password once, on stdout only (never to the log).
     private func createFirstAccountIfEmpty(_ store: SQLStore) async throws {
         guard let credentials = try await store.createFirstAccount(name: "default", now: Date()) else { return }
+        let password = ConsolePassword.generate()
+        _ = try await store.setPasswordHash(try await ConsolePassword.hash(password), accountId: credentials.accountId)
         print(
             """
-            Created the first account. Keep the secret: it is not shown again.
+            Created the first account "default". Keep the secret and the password: they are not shown again.
               AccountId:       \(credentials.accountId)
               AccessKeyId:     \(credentials.accessKeyId)
               AccessKeySecret: \(credentials.accessKeySecret)
+              ConsolePassword: \(password)
             """)
         fflush(nil)
     }

@@ -19,8 +19,9 @@ struct TestServer {
     let credentials: IssuedCredentials
     let app: any ApplicationProtocol
 
-    init(configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
-        store = try await StoreEngine.http.makeStore()
+    /// A server on a new store, or on `store` (a second node of the same store).
+    init(sharing existing: SQLStore? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+        if let existing { store = existing } else { store = try await StoreEngine.http.makeStore() }
         credentials = try await store.createAccount(name: "tester", now: Self.now).1
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -76,7 +76,8 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
 
     private static func makeRunningClient() -> PostgresClient {
         let configuration = try! PostgresEngine.configuration(from: postgresURL!)
-        let client = PostgresEngine.makeClient(url: configuration, logger: logger)
+        // Every test of a suite runs at once, each with stores of its own: more than a server's 16 connections.
+        let client = PostgresEngine.makeClient(url: configuration, logger: logger, maximumConnections: 60)
         Task.detached { await client.run() }
         return client
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// What request authentication needs from the store: key lookup and replay-proof nonce claims.
 public protocol CredentialStore: Sendable {
-    /// The key with this ID, or nil when no such key exists.
+    /// The key with this ID, or nil when no such key exists; it is not enabled when its account is disabled.
     func accessKey(id: String) async throws -> AccessKey?
 
     /// Records `nonce` for `accessKeyId` until `expiresAt`, if the key is still enabled.
@@ -47,4 +47,7 @@ public protocol AccountStore: Sendable {
 
     /// Enables or disables a key of `accountId`; false when that account has no such key.
     func setAccessKeyEnabled(_ enabled: Bool, accessKeyId: String, accountId: String) async throws -> Bool
+
+    /// Enables or disables an account (its console sign-in, sessions and every key); false when there is none.
+    func setAccountEnabled(_ enabled: Bool, accountId: String) async throws -> Bool
 }

@@ -25,26 +25,11 @@ struct ImageActions: Sendable {
         let page = try parameters.page(defaultSize: 10, maxSize: 100)
         try parameters.checkDryRun()
 
-        let offset = page.offset
-        var custom: [Image] = []
-        var customTotal = 0
-        if let scope = filter.customScope {
-            (custom, customTotal) = try await store.customImages(
-                in: region.id, scope: scope, viewer: request.caller.accountId, filter: filter, offset: offset,
-                limit: page.size, now: request.now)
-        }
-        let system = filter.includesSystemImages
-            ? catalogue.publicImages.images(in: region.id).filter(filter.matchesAttributes(of:))
-                .sorted { ($0.creationTime, $0.id) > ($1.creationTime, $1.id) }
-            : []
-        var items = custom
-        if items.count < page.size {
-            let start = max(0, offset - customTotal)
-            items += system.dropFirst(start).prefix(page.size - items.count)
-        }
+        let (items, total) = try await catalogue.images(
+            in: region.id, matching: filter, viewer: request.caller.accountId, page: page, now: request.now)
         return [
             ("RegionId", .string(region.id)),
-            ("TotalCount", .int(customTotal + system.count)),
+            ("TotalCount", .int(total)),
             ("PageNumber", .int(page.number)),
             ("PageSize", .int(page.size)),
             ("Images", .collection("Image", items.map { ImagePresenter.value(of: $0, viewer: request.caller.accountId) })),

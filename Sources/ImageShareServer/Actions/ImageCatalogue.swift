@@ -17,6 +17,29 @@ struct ImageCatalogue: Sendable {
         return ImageRules.visibility(of: image, to: viewer, isSharedWithViewer: shared) == nil ? nil : image
     }
 
+    /// One page of the images `viewer` sees in a region that match `filter`, as DescribeImages lists them:
+    /// custom images first (newest first), then public images (newest first), paging across both.
+    func images(in regionId: String, matching filter: ImageFilter, viewer: String, page: PageRequest, now: Date) async throws
+        -> (images: [Image], totalCount: Int)
+    {
+        var custom: [Image] = []
+        var customTotal = 0
+        if let scope = filter.customScope {
+            (custom, customTotal) = try await store.customImages(
+                in: regionId, scope: scope, viewer: viewer, filter: filter, offset: page.offset, limit: page.size, now: now)
+        }
+        let system = filter.includesSystemImages
+            ? publicImages.images(in: regionId).filter(filter.matchesAttributes(of:))
+                .sorted { ($0.creationTime, $0.id) > ($1.creationTime, $1.id) }
+            : []
+        var items = custom
+        if items.count < page.size {
+            let start = max(0, page.offset - customTotal)
+            items += system.dropFirst(start).prefix(page.size - items.count)
+        }
+        return (items, customTotal + system.count)
+    }
+
     /// The image `viewer` may launch from or put on a system disk, or `InvalidImageId.NotFound`.
     func launchImage(id: String, in regionId: String, viewer: String, now: Date) async throws -> LaunchImage {
         guard let image = try await visibleImage(id: id, in: regionId, viewer: viewer, now: now),

@@ -46,11 +46,12 @@ public final class PostgresEngine: SQLEngine, Service {
     /// The server stops any statement after `statementTimeout` (by default the transaction deadline), so a
     /// query nobody foresaw cannot keep a connection and the database busy after its request has given up.
     public static func makeClient(
-        url configuration: PostgresClient.Configuration, logger: Logger, statementTimeout: Duration = .seconds(5)
+        url configuration: PostgresClient.Configuration, logger: Logger, statementTimeout: Duration = .seconds(5),
+        maximumConnections: Int = 16
     ) -> PostgresClient {
         var configuration = configuration
         configuration.options.connectTimeout = .seconds(2)
-        configuration.options.maximumConnections = 16
+        configuration.options.maximumConnections = maximumConnections
         let (seconds, attoseconds) = statementTimeout.components
         let milliseconds = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
         configuration.options.additionalStartupParameters = [("statement_timeout", String(milliseconds))]
@@ -74,12 +75,18 @@ public final class PostgresEngine: SQLEngine, Service {
         try await transaction("BEGIN", body)
     }
 
-    private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+    public func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await transaction("BEGIN", deadline: nil, body)
+    }
+
+    private func transaction<T: Sendable>(
+        _ begin: String, deadline: Duration?? = .none, _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
         let logger = logger
         let workers = workers
         let setSchema = schema.map { "SET LOCAL search_path TO \"\($0)\"" }
         do {
-            return try await withDeadline(timeout) { [client] in
+            return try await withDeadline(deadline ?? timeout) { [client] in
                 try await client.withConnection { connection in
                     try await workers.runIfActive {
                         let session = PostgresSession(connection: connection, logger: logger)
@@ -153,9 +160,10 @@ public final class PostgresEngine: SQLEngine, Service {
 /// A deadline passed before the work finished.
 struct DeadlineExceeded: Error {}
 
-/// Runs `work`, giving up with `DeadlineExceeded` after `timeout`.
-func withDeadline<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
+/// Runs `work`, giving up with `DeadlineExceeded` after `timeout` (never without one).
+func withDeadline<T: Sendable>(_ timeout: Duration?, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    guard let timeout else { return try await work() }
+    return try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await work() }
         group.addTask {
             try await Task.sleep(for: timeout)

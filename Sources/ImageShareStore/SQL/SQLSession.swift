@@ -23,7 +23,8 @@ public struct SQLDialect: Sendable {
         tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", unlimitedStatementTime: nil)
     public static let postgres = SQLDialect(
         caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
-        migrationLock: "SELECT pg_advisory_xact_lock(7263530001)",
+        // Per schema: nodes of one store migrate one after another; stores in other schemas do not wait.
+        migrationLock: "SELECT pg_advisory_xact_lock(hashtextextended('imageshare migrations ' || current_schema(), 0))",
         tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
         unlimitedStatementTime: "SET LOCAL statement_timeout = 0")
 }
@@ -73,6 +74,15 @@ public protocol SQLEngine: Sendable {
 
     /// Runs `body` in a write transaction, committed if it returns and rolled back if it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+
+    /// A write transaction without the deadline requests have: migrations, which may take long on a big store.
+    func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
+}
+
+extension SQLEngine {
+    public func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await write(body)
+    }
 }
 
 extension SQLValue: SQLBindable {

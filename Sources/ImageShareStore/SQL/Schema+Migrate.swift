@@ -14,7 +14,7 @@ extension Schema {
     /// Applies every pending migration in one transaction; returns their names.
     @discardableResult
     static func migrate(_ engine: any SQLEngine) async throws -> [String] {
-        try await engine.write { db in
+        try await engine.maintain { db in
             if let unlimited = db.dialect.unlimitedStatementTime { try db.execute(unlimited) }
             if let lock = db.dialect.migrationLock { _ = try db.fetchAll(lock) }
             try db.execute(

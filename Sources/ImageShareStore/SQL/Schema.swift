@@ -233,5 +233,34 @@ enum Schema {
                 )
                 """,
             ]),
+        Migration(
+            name: "004_console",
+            statements: [
+                "ALTER TABLE accounts ADD COLUMN password_hash TEXT",
+                "ALTER TABLE accounts ADD COLUMN enabled BIGINT NOT NULL DEFAULT 1",
+                "CREATE INDEX accounts_by_name ON accounts(name)",
+                // Sessions live in the store, so every node sees them; only a hash of the session ID is kept.
+                """
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY NOT NULL,
+                    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    region_id TEXT NOT NULL,
+                    language TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX console_sessions_by_account ON console_sessions(account_id)",
+                "CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at)",
+                """
+                CREATE TABLE sign_in_failures (
+                    subject TEXT PRIMARY KEY NOT NULL,
+                    failures BIGINT NOT NULL,
+                    window_started_at BIGINT NOT NULL,
+                    locked_until BIGINT
+                )
+                """,
+            ]),
     ]
 }

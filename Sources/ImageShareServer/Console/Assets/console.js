@@ -1,0 +1,31 @@
+// Progressive enhancement only: every flow works as plain HTML forms without this file.
+document.addEventListener("DOMContentLoaded", () => {
+  // The region selector submits on change; its button is then not needed.
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+  for (const element of document.querySelectorAll("[data-hidden-with-script]")) {
+    element.hidden = true;
+  }
+  // Copy buttons (the account ID on the security page).
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const source = document.querySelector(button.dataset.copy);
+      if (!source || !navigator.clipboard) return;
+      await navigator.clipboard.writeText(source.textContent.trim());
+      const label = button.textContent;
+      button.textContent = button.dataset.copied;
+      setTimeout(() => { button.textContent = label; }, 1500);
+    });
+  }
+  // A page that shows images still being created refreshes itself until they are ready.
+  if (document.querySelector(".status-creating")) {
+    setTimeout(() => window.location.reload(), 3000);
+  }
+  // Move keyboard focus to the first error, so a screen reader and keyboard user land on it.
+  const error = document.querySelector("[aria-invalid='true'], .field-error, #page-error");
+  if (error && error.focus) {
+    if (error.matches("input, select, textarea")) error.focus();
+  }
+});

@@ -1,0 +1,287 @@
+import ECSWire
+import Foundation
+import ImageShareCore
+
+/// What a signed-in page shows around its own content (`page`): labels, the header's choices, the navigation.
+struct PageContext<Content> {
+    let t: [String: String]
+    let htmlLang: String
+    let otherLanguage: String
+    let otherLanguageTag: String
+    let title: String
+    let csrf: String
+    let accountName: String
+    let accountId: String
+    let accountInitial: String
+    let regions: [RegionOption]
+    let regionName: String
+    let returnPath: String
+    let nav: Navigation
+    var notice: String?
+    var error: String?
+    let page: Content
+}
+
+/// The sign-in page's context.
+struct SignInContext {
+    let t: [String: String]
+    let htmlLang: String
+    let language: String
+    let otherLanguage: String
+    let otherLanguageTag: String
+    let account: String
+    var error: String?
+    var notice: String?
+}
+
+struct RegionOption {
+    let id: String
+    let name: String
+    let selected: Bool
+}
+
+/// Which entry of the left navigation is the current page.
+struct Navigation {
+    var instances = false
+    var images = false
+    var snapshots = false
+    var security = false
+}
+
+struct Tab {
+    let key: String
+    let label: String
+    let href: String
+    let active: Bool
+}
+
+struct Link {
+    let key: String
+    let label: String
+    let href: String
+}
+
+/// Previous / next links of a paged table.
+struct Pager {
+    let text: String
+    let previous: String?
+    let next: String?
+}
+
+// MARK: Images
+
+struct ImageRow {
+    let id: String
+    let name: String
+    let description: String
+    let statusClass: String
+    let statusLabel: String
+    let progress: String?
+    let progressValue: Int
+    let progressStep: Int
+    let osName: String
+    let platform: String
+    let architecture: String
+    let size: Int
+    let created: String
+    let shareCount: Int
+    let sharingLabel: String
+    let owner: String
+    let actions: [Link]
+}
+
+struct ImagesPage {
+    let tab: String
+    let tabs: [Tab]
+    let name: String
+    let countText: String
+    let rows: [ImageRow]
+    let showSharing: Bool
+    let showOwner: Bool
+    let emptyText: String
+    let emptyAction: Link?
+    let pager: Pager?
+}
+
+struct ShareRow {
+    let accountId: String
+    let sharedAt: String
+}
+
+struct SharePage {
+    let image: ImageRow
+    let account: String
+    let fieldError: String?
+    let shares: [ShareRow]
+    let quotaText: String
+    let full: Bool
+}
+
+/// A field of a generic form page. (Templates see stored properties only, so the kind is spelled out as flags.)
+struct FormField {
+    let name: String
+    let label: String
+    let value: String
+    let maxLength: Int
+    let optional: Bool
+    let help: String?
+    let error: String?
+    let options: [SelectOption]
+    let checked: Bool
+    let isText: Bool
+    let isTextArea: Bool
+    let isSelect: Bool
+    let isCheckbox: Bool
+
+    enum Kind { case text, textArea, select, checkbox }
+
+    init(
+        name: String, label: String, value: String = "", maxLength: Int = 256, optional: Bool = false, help: String? = nil,
+        error: String? = nil, options: [SelectOption] = [], checked: Bool = false, kind: Kind = .text
+    ) {
+        self.name = name
+        self.label = label
+        self.value = value
+        self.maxLength = maxLength
+        self.optional = optional
+        self.help = help
+        self.error = error
+        self.options = options
+        self.checked = checked
+        isText = kind == .text
+        isTextArea = kind == .textArea
+        isSelect = kind == .select
+        isCheckbox = kind == .checkbox
+    }
+}
+
+struct SelectOption {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+struct Fact {
+    let label: String
+    let value: String
+}
+
+struct Facts {
+    let items: [Fact]
+}
+
+/// A form on a page of its own: edit, copy, delete, create an image, re-initialise, release.
+struct FormPage {
+    let heading: String
+    var intro: String? = nil
+    let action: String
+    let backHref: String
+    let backLabel: String
+    var image: ImageRow? = nil
+    var facts: Facts? = nil
+    var fields: [FormField] = []
+    let submitLabel: String
+    var submitKind = "primary"
+    var errorLink: Link? = nil
+}
+
+// MARK: Instances
+
+struct InstanceRow {
+    let id: String
+    let name: String
+    let statusClass: String
+    let statusLabel: String
+    let zone: String
+    let imageId: String
+    let osName: String
+    let instanceType: String
+    let shape: String
+    let created: String
+    let canStart: Bool
+    let canStop: Bool
+}
+
+struct InstancesPage {
+    let rows: [InstanceRow]
+    let imageFilter: String?
+    let imageFilterText: String
+    let emptyText: String
+    let pager: Pager?
+}
+
+struct PickerImage {
+    let id: String
+    let name: String
+    let osName: String
+    let architecture: String
+    let size: Int
+    let owner: String?
+    let selected: Bool
+}
+
+struct InstanceTypeOption {
+    let id: String
+    let label: String
+    let selected: Bool
+}
+
+/// Choosing an image: creating instances, or replacing a system disk.
+struct ImagePickerPage {
+    let heading: String
+    var intro: String? = nil
+    let action: String
+    let tabs: [Tab]
+    let images: [PickerImage]
+    let emptyText: String
+    var imageError: String? = nil
+    let showLaunchFields: Bool
+    var instanceTypes: [InstanceTypeOption] = []
+    var instanceName = ""
+    var nameError: String? = nil
+    var amount = 1
+    let submitLabel: String
+}
+
+// MARK: Snapshots and security
+
+struct SnapshotRow {
+    let id: String
+    let name: String
+    let diskId: String
+    let diskType: String
+    let size: Int
+    let created: String
+}
+
+struct SnapshotsPage {
+    let rows: [SnapshotRow]
+    let pager: Pager?
+}
+
+struct KeyRow {
+    let id: String
+    let statusClass: String
+    let statusLabel: String
+    let created: String
+    let toggleAction: String
+    let toggleLabel: String
+}
+
+struct NewKey {
+    let id: String
+    let secret: String
+}
+
+struct SecurityPage {
+    let keys: [KeyRow]
+    var newKey: NewKey? = nil
+    var passwordError: String? = nil
+}
+
+/// How the console writes times: UTC, to the second.
+enum ConsoleTime {
+    static func format(_ date: Date) -> String {
+        ECSTimestamp.format(date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+    }
+}

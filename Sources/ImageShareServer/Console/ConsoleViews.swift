@@ -1,0 +1,69 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The console's templates and assets, compiled into the binary, and the headers every page is sent with.
+struct ConsoleViews: Sendable {
+    private let library: MustacheLibrary
+
+    /// Every template, by the name pages and partials use.
+    private static let templates: [String: [UInt8]] = [
+        "layout": PackageResources.layout_mustache,
+        "sign-in": PackageResources.sign_in_mustache,
+        "images": PackageResources.images_mustache,
+        "pager": PackageResources.pager_mustache,
+        "share": PackageResources.share_mustache,
+        "image-form": PackageResources.image_form_mustache,
+        "image-picker": PackageResources.image_picker_mustache,
+        "instances": PackageResources.instances_mustache,
+        "snapshots": PackageResources.snapshots_mustache,
+        "security": PackageResources.security_mustache,
+    ]
+
+    init() {
+        var library = MustacheLibrary()
+        for (name, bytes) in Self.templates {
+            // The templates are part of the source: one that does not parse is a bug caught by every test run.
+            try! library.register(String(decoding: bytes, as: UTF8.self), named: name)
+        }
+        self.library = library
+    }
+
+    /// No inline script or style anywhere, no framing, forms post only to the console itself.
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+    static func securityHeaders(cacheable: Bool = false) -> HTTPFields {
+        [
+            .contentSecurityPolicy: contentSecurityPolicy,
+            HTTPField.Name("X-Frame-Options")!: "DENY",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "same-origin",
+            .cacheControl: cacheable ? "public, max-age=3600" : "no-store",
+        ]
+    }
+
+    /// A page rendered from `template` with `context`.
+    func page(_ template: String, _ context: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(context, withTemplate: template) ?? ""
+        var headers = Self.securityHeaders()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The stylesheet or script, by file name; nil for anything else.
+    static func asset(named name: String) -> Response? {
+        let found: ([UInt8], String)? =
+            switch name {
+            case "console.css": (PackageResources.console_css, "text/css; charset=utf-8")
+            case "console.js": (PackageResources.console_js, "text/javascript; charset=utf-8")
+            default: nil
+            }
+        guard let (bytes, type) = found else { return nil }
+        var headers = securityHeaders(cacheable: true)
+        headers[.contentType] = type
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
