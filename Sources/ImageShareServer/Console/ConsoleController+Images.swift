@@ -149,18 +149,21 @@ extension ConsoleController {
     /// One image as a table row, with the actions its tab offers.
     func imageRow(_ image: Image, _ visit: Visit, tab: ImageTab = .custom) -> ImageRow {
         let id = image.id
-        var actions = [Link(key: "create-instance", label: visit.t("createInstance"), href: "/console/instances/new?tab=\(pickerTab(for: tab).rawValue)&image=\(id)")]
+        var actions = [
+            Link(key: "create-instance", label: visit.t("createInstance"), href: "/console/instances/new?tab=\(pickerTab(for: tab).rawValue)&image=\(id)")
+        ]
+        var more: [Link] = []
         switch tab {
         case .custom:
-            actions += [
-                Link(key: "share", label: visit.t("shareImage"), href: "/console/images/\(id)/share"),
+            actions.append(Link(key: "share", label: visit.t("shareImage"), href: "/console/images/\(id)/share"))
+            more = [
                 Link(key: "edit", label: visit.t("edit"), href: "/console/images/\(id)/edit"),
                 Link(key: "copy", label: visit.t("copyImage"), href: "/console/images/\(id)/copy"),
                 Link(key: "instances", label: visit.t("relatedInstances"), href: "/console/instances?image=\(id)"),
                 Link(key: "delete", label: visit.t("delete"), href: "/console/images/\(id)/delete"),
             ]
         case .shared:
-            actions += [
+            more = [
                 Link(key: "copy", label: visit.t("copyImage"), href: "/console/images/\(id)/copy"),
                 Link(key: "instances", label: visit.t("relatedInstances"), href: "/console/instances?image=\(id)"),
             ]
@@ -180,7 +183,7 @@ extension ConsoleController {
             sharingLabel: image.shareCount > 0
                 ? visit.t("sharedWithCount").replacingOccurrences(of: "{count}", with: String(image.shareCount))
                 : visit.t("notShared"),
-            owner: owner, actions: actions)
+            owner: owner, actions: actions, moreActions: more)
     }
 
     // MARK: One custom image

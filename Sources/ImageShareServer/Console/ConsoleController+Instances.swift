@@ -163,7 +163,7 @@ extension ConsoleController {
             var owner: String?
             if case let .account(id) = image.ownership, id != visit.accountId { owner = id }
             return PickerImage(
-                id: image.id, name: image.name, osName: visit.language == .zh ? image.osName : image.osNameEn,
+                id: image.id, name: image.name, showId: image.name != image.id, osName: visit.language == .zh ? image.osName : image.osNameEn,
                 architecture: image.architecture.rawValue, size: image.sizeGiB, owner: owner, selected: image.id == selected)
         }
     }

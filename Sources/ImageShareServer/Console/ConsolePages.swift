@@ -87,7 +87,9 @@ struct ImageRow {
     let shareCount: Int
     let sharingLabel: String
     let owner: String
+    /// Shown in the row; the rest go under "More".
     let actions: [Link]
+    let moreActions: [Link]
 }
 
 struct ImagesPage {
@@ -213,6 +215,8 @@ struct InstancesPage {
 struct PickerImage {
     let id: String
     let name: String
+    /// Public images are named by their ID: it is shown once.
+    let showId: Bool
     let osName: String
     let architecture: String
     let size: Int
@@ -279,9 +283,9 @@ struct SecurityPage {
     var passwordError: String? = nil
 }
 
-/// How the console writes times: UTC, to the second.
+/// How the console writes times: UTC (the column headers say so), to the second.
 enum ConsoleTime {
     static func format(_ date: Date) -> String {
-        ECSTimestamp.format(date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+        ECSTimestamp.format(date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "")
     }
 }
