@@ -230,53 +230,48 @@ extension ConsoleController {
     }
 
     func editPage(_ visit: Visit, _ image: Image, name: String? = nil, description: String? = nil, error: ECSError? = nil) -> Response {
-        let message = error.map { ConsoleText.message(for: $0, language: visit.language) }
-        let field = error.map { ConsoleText.field(of: $0) } ?? nil
+        let refusal = FormRefusal(error, visit.language)
         let page = FormPage(
             heading: visit.t("editImage"), action: "/console/images/\(image.id)/edit", backHref: "/console/images?tab=custom",
             backLabel: visit.t("backToImages"), image: imageRow(image, visit),
-            fields: [
-                FormField(
-                    name: "name", label: visit.t("imageName"), value: name ?? image.name, maxLength: TextRules.maxNameLength,
-                    help: visit.t("imageNameRules"), error: field == "name" ? message : nil),
-                FormField(
-                    name: "description", label: visit.t("description"), value: description ?? image.description,
-                    maxLength: TextRules.maxDescriptionLength, optional: true, error: field == "description" ? message : nil,
-                    kind: .textArea),
-            ],
+            fields: nameAndDescription(visit, name: name ?? image.name, description: description ?? image.description, refusal: refusal),
             submitLabel: visit.t("save"))
         return render(
             "image-form", visit, title: visit.t("editImage"), nav: Navigation(images: true), page: page,
-            error: field == nil ? message : nil, status: error.map(Self.status(of:)) ?? .ok)
+            error: refusal.page(besides: ["name", "description"]), status: refusal.status)
     }
 
     func copyPage(
         _ visit: Visit, _ image: Image, destination: String? = nil, name: String = "", description: String = "", error: ECSError? = nil
     ) -> Response {
-        let message = error.map { ConsoleText.message(for: $0, language: visit.language) }
-        let field = error.map { ConsoleText.field(of: $0) } ?? nil
+        let refusal = FormRefusal(error, visit.language)
         let chosen = destination ?? image.regionId
+        let destinations = FormField(
+            name: "destination", label: visit.t("destinationRegion"),
+            options: regions.regions.map { SelectOption(value: $0.id, label: regionName($0, visit.language), selected: $0.id == chosen) },
+            kind: .select)
         let page = FormPage(
             heading: visit.t("copyImage"), intro: visit.t("copyIntro"), action: "/console/images/\(image.id)/copy",
             backHref: "/console/images", backLabel: visit.t("backToImages"), image: imageRow(image, visit),
-            fields: [
-                FormField(
-                    name: "destination", label: visit.t("destinationRegion"),
-                    options: regions.regions.map {
-                        SelectOption(value: $0.id, label: regionName($0, visit.language), selected: $0.id == chosen)
-                    }, kind: .select),
-                FormField(
-                    name: "name", label: visit.t("imageName"), value: name, maxLength: TextRules.maxNameLength, optional: true,
-                    help: visit.t("imageNameRules"), error: field == "name" ? message : nil),
-                FormField(
-                    name: "description", label: visit.t("description"), value: description,
-                    maxLength: TextRules.maxDescriptionLength, optional: true, error: field == "description" ? message : nil,
-                    kind: .textArea),
-            ],
+            fields: [destinations] + nameAndDescription(visit, name: name, description: description, nameOptional: true, refusal: refusal),
             submitLabel: visit.t("copyImage"))
         return render(
             "image-form", visit, title: visit.t("copyImage"), nav: Navigation(images: true), page: page,
-            error: field == nil ? message : nil, status: error.map(Self.status(of:)) ?? .ok)
+            error: refusal.page(besides: ["name", "description"]), status: refusal.status)
+    }
+
+    /// The name and description fields an image's forms share, with the refusal placed beside its field.
+    func nameAndDescription(_ visit: Visit, name: String, description: String, nameOptional: Bool = false, refusal: FormRefusal)
+        -> [FormField]
+    {
+        [
+            FormField(
+                name: "name", label: visit.t("imageName"), value: name, maxLength: TextRules.maxNameLength, optional: nameOptional,
+                help: visit.t("imageNameRules"), error: refusal.on("name")),
+            FormField(
+                name: "description", label: visit.t("description"), value: description, maxLength: TextRules.maxDescriptionLength,
+                optional: true, error: refusal.on("description"), kind: .textArea),
+        ]
     }
 
     func deletePage(_ visit: Visit, _ image: Image, force: Bool = false, error: ECSError? = nil) -> Response {
@@ -297,8 +292,9 @@ extension ConsoleController {
         if shared || error?.code == ECSError.imageUseShared.code {
             page.errorLink = Link(key: "shares", label: visit.t("openShareList"), href: "/console/images/\(image.id)/share")
         }
+        let refusal = FormRefusal(error, visit.language)
         return render(
-            "image-form", visit, title: visit.t("deleteImage"), nav: Navigation(images: true), page: page,
-            error: error.map { ConsoleText.message(for: $0, language: visit.language) }, status: error.map(Self.status(of:)) ?? .ok)
+            "image-form", visit, title: visit.t("deleteImage"), nav: Navigation(images: true), page: page, error: refusal.message,
+            status: refusal.status)
     }
 }

@@ -179,8 +179,7 @@ extension ConsoleController {
     ) async throws -> Response {
         let chosen = image ?? visit.query("image")
         let tab = visit.query("tab").flatMap(PickerTab.init(rawValue:)) ?? .public
-        let message = error.map { ConsoleText.message(for: $0, language: visit.language) }
-        let field = error.map { ConsoleText.field(of: $0) } ?? nil
+        let refusal = FormRefusal(error, visit.language)
         let images = try await pickerImages(visit, tab: tab, selected: chosen)
         let types = InstanceType.catalogue.values.sorted { ($0.cpu, $0.memoryMiB, $0.id) < ($1.cpu, $1.memoryMiB, $1.id) }
         let chosenType = type ?? "ecs.g7.large"
@@ -196,10 +195,11 @@ extension ConsoleController {
                     selected: type.id == chosenType)
             },
             instanceName: name, amount: Int(amount) ?? 1, submitLabel: visit.t("createInstance"))
-        if field == "instanceName" { page.nameError = message } else if field == "image" || field == nil { page.imageError = message }
+        page.nameError = refusal.on("instanceName")
+        page.imageError = refusal.page(besides: ["instanceName", "instanceType"])
         return render(
             "image-picker", visit, title: visit.t("createInstance"), nav: Navigation(instances: true), page: page,
-            error: field == "instanceType" ? message : nil, status: error.map(Self.status(of:)) ?? .ok)
+            error: refusal.on("instanceType"), status: refusal.status)
     }
 
     func replaceDiskPage(_ visit: Visit, _ instance: Instance, image: String? = nil, error: ECSError? = nil) async throws -> Response {
@@ -212,10 +212,11 @@ extension ConsoleController {
             tabs: pickerTabs(visit, current: tab, base: "/console/instances/\(instance.id)/replace-system-disk", image: image),
             images: try await pickerImages(visit, tab: tab, selected: image), emptyText: visit.t("picker.empty." + tab.rawValue),
             showLaunchFields: false, submitLabel: visit.t("replaceSystemDisk"))
-        page.imageError = error.map { ConsoleText.message(for: $0, language: visit.language) }
+        let refusal = FormRefusal(error, visit.language)
+        page.imageError = refusal.message
         return render(
             "image-picker", visit, title: visit.t("replaceSystemDisk"), nav: Navigation(instances: true), page: page,
-            status: error.map(Self.status(of:)) ?? .ok)
+            status: refusal.status)
     }
 
     func reInitPage(_ visit: Visit, _ instance: Instance, error: ECSError? = nil) async throws -> Response {
@@ -230,9 +231,10 @@ extension ConsoleController {
                 Fact(label: visit.t("sourceImage"), value: disk?.imageId ?? instance.imageId),
             ]),
             submitLabel: visit.t("reinitSystemDisk"), submitKind: "danger")
+        let refusal = FormRefusal(error, visit.language)
         return render(
-            "image-form", visit, title: visit.t("reinitSystemDisk"), nav: Navigation(instances: true), page: page,
-            error: error.map { ConsoleText.message(for: $0, language: visit.language) }, status: error.map(Self.status(of:)) ?? .ok)
+            "image-form", visit, title: visit.t("reinitSystemDisk"), nav: Navigation(instances: true), page: page, error: refusal.message,
+            status: refusal.status)
     }
 
     func releasePage(_ visit: Visit, _ instance: Instance, force: Bool = false, error: ECSError? = nil) -> Response {
@@ -245,33 +247,25 @@ extension ConsoleController {
             ]),
             fields: [FormField(name: "force", label: visit.t("forceRelease"), checked: force || instance.status == .running, kind: .checkbox)],
             submitLabel: visit.t("release"), submitKind: "danger")
+        let refusal = FormRefusal(error, visit.language)
         return render(
-            "image-form", visit, title: visit.t("releaseInstance"), nav: Navigation(instances: true), page: page,
-            error: error.map { ConsoleText.message(for: $0, language: visit.language) }, status: error.map(Self.status(of:)) ?? .ok)
+            "image-form", visit, title: visit.t("releaseInstance"), nav: Navigation(instances: true), page: page, error: refusal.message,
+            status: refusal.status)
     }
 
     func createImagePage(_ visit: Visit, _ instance: Instance, name: String = "", description: String = "", error: ECSError? = nil)
         -> Response
     {
-        let message = error.map { ConsoleText.message(for: $0, language: visit.language) }
-        let field = error.map { ConsoleText.field(of: $0) } ?? nil
+        let refusal = FormRefusal(error, visit.language)
         let page = FormPage(
             heading: visit.t("createCustomImage"), intro: visit.t("createImageIntro"),
             action: "/console/instances/\(instance.id)/create-image", backHref: "/console/instances",
             backLabel: visit.t("backToInstances"),
             facts: Facts(items: [Fact(label: visit.t("instance"), value: "\(instance.name) (\(instance.id))")]),
-            fields: [
-                FormField(
-                    name: "name", label: visit.t("imageName"), value: name, maxLength: TextRules.maxNameLength, optional: true,
-                    help: visit.t("imageNameRules"), error: field == "name" ? message : nil),
-                FormField(
-                    name: "description", label: visit.t("description"), value: description,
-                    maxLength: TextRules.maxDescriptionLength, optional: true, error: field == "description" ? message : nil,
-                    kind: .textArea),
-            ],
+            fields: nameAndDescription(visit, name: name, description: description, nameOptional: true, refusal: refusal),
             submitLabel: visit.t("createCustomImage"))
         return render(
             "image-form", visit, title: visit.t("createCustomImage"), nav: Navigation(instances: true), page: page,
-            error: field == nil ? message : nil, status: error.map(Self.status(of:)) ?? .ok)
+            error: refusal.page(besides: ["name", "description"]), status: refusal.status)
     }
 }

@@ -1,5 +1,6 @@
 import ECSWire
 import Foundation
+import HTTPTypes
 import ImageShareCore
 
 /// What a signed-in page shows around its own content (`page`): labels, the header's choices, the navigation.
@@ -281,6 +282,26 @@ struct SecurityPage {
     let keys: [KeyRow]
     var newKey: NewKey? = nil
     var passwordError: String? = nil
+}
+
+/// An API refusal placed on a form: next to its field when it is about one, else at the top of the page; the
+/// page answers with the API's status.
+struct FormRefusal {
+    let message: String?
+    let field: String?
+    let status: HTTPResponse.Status
+
+    init(_ error: ECSError?, _ language: ConsoleLanguage) {
+        message = error.map { ConsoleText.message(for: $0, language: language) }
+        field = error.flatMap(ConsoleText.field(of:))
+        status = error.map { HTTPResponse.Status(code: $0.httpStatus) } ?? .ok
+    }
+
+    /// The message if it belongs next to the field `name`.
+    func on(_ name: String) -> String? { field == name ? message : nil }
+
+    /// The message if it belongs to no field of `fields`.
+    func page(besides fields: [String]) -> String? { field.map(fields.contains) == true ? nil : message }
 }
 
 /// How the console writes times: UTC (the column headers say so), to the second.
