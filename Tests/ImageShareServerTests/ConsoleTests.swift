@@ -297,7 +297,11 @@ struct ConsoleTests {
         #expect(try await browser.post("/console/instances/\(instance)/start").location == "/console/instances?done=started")
         let badName = try await browser.post("/console/instances/\(instance)/create-image", [("name", "1bad")])
         #expect(badName.status == 400 && badName.contains("start with a letter"))
-        #expect(try await browser.get("/console/instances/\(instance)/create-image").status == 200)
+        for page in ["create-image", "reinit", "replace-system-disk", "replace-system-disk?tab=custom", "delete"] {
+            let shown = try await browser.get("/console/instances/\(instance)/\(page)")
+            #expect(shown.status == 200 && shown.contains(instance), "\(page)")
+        }
+        #expect(try await browser.get("/console/instances/i-doesnotexist/reinit").status == 404)
         let arm = try await browser.post("/console/instances", [("image", "aliyun_3_arm64_20G_alibase_20241103.vhd"), ("instanceType", "ecs.g7.large")])
         #expect(arm.status == 400 && arm.contains("architecture"))
         #expect(try await browser.get("/console/instances/\(instance)/delete").status == 200)
