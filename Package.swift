@@ -77,6 +77,7 @@ let package = Package(
                 .embedInCode("Console/Templates/instances.mustache"),
                 .embedInCode("Console/Templates/snapshots.mustache"),
                 .embedInCode("Console/Templates/security.mustache"),
+                .embedInCode("Console/Templates/message.mustache"),
                 .embedInCode("Console/Assets/console.css"),
                 .embedInCode("Console/Assets/console.js"),
             ]

@@ -11,7 +11,6 @@ exist for the security tests, which must send what a browser would never send.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -28,15 +27,15 @@ import pytest
 os.environ.setdefault("SE_AVOID_STATS", "true")
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException, NoSuchElementException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,  # noqa: E402
+                                        StaleElementReferenceException, TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
-from conftest import CLI_TIMEOUT, ImageShareServer, _popen_retrying, binary_path  # noqa: E402
+from conftest import CLI_TIMEOUT, Account, ImageShareServer, _popen_retrying, binary_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / ".build" / "console-screenshots"
@@ -125,7 +124,7 @@ TEXT: Dict[str, Dict[str, str]] = {
         "accountTypeLabel": "Account type",
         "cancelShare": "Cancel share",
         "notSharedYet": "This image is not shared with any account yet.",
-        "sharedWithOne": "Shared with 1",
+        "sharedWithOne": "Shared with 1 account",
         "sharedBy": "shared by",
         "quota0": "0 of 50 accounts",
         "quota1": "1 of 50 accounts",
@@ -179,14 +178,13 @@ def _cli_with_stdin(args: List[str], stdin: str) -> str:
     return out
 
 
-def create_console_account(server: ImageShareServer, name: str, password: str) -> str:
-    """``imageshare accounts create --name NAME --password-stdin``; returns the new account ID."""
+def create_console_account(server: ImageShareServer, name: str, password: str) -> Account:
+    """``imageshare accounts create --name NAME --password-stdin``: the new account (ID and AccessKey)."""
     out = _cli_with_stdin(["accounts", "create", "--name", name, "--password-stdin", *server.store_args()],
                           password + "\n")
-    lines = [ln for ln in out.splitlines() if ln.strip()]
-    account_id = json.loads(lines[-1])["AccountId"]
-    assert re.fullmatch(r"[1-9]\d{15}", account_id), out
-    return account_id
+    account = Account.from_cli_json(out)
+    assert re.fullmatch(r"[1-9]\d{15}", account.account_id), out
+    return account
 
 
 def unique_name(prefix: str) -> str:
@@ -212,6 +210,24 @@ def make_driver(language: str) -> WebDriver:
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def replaced(marker: WebElement) -> Callable[[WebDriver], bool]:
+    """A wait condition: ``marker`` (an element of the old page) is gone, i.e. another page is loaded.
+
+    Unlike ``EC.staleness_of`` it also takes chromedriver's "does not belong to the document" answer, which
+    comes when the question races the navigation, for "gone"."""
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            marker.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error) or "no such element" in str(error):
+                return True
+            raise
+    return gone
 
 
 def css_id(value: str) -> str:
@@ -280,8 +296,9 @@ class Console:
     def submit_and_wait(self, element: WebElement, path_pattern: Optional[str] = None, what: str = "") -> None:
         """Click ``element`` (a submit button or link) and wait for the next page (the old one goes stale)."""
         marker = self.driver.find_element(By.TAG_NAME, "html")
+        what = what or repr(element.text)
         element.click()
-        self.wait(EC.staleness_of(marker), f"the page after clicking {what or element.text!r}")
+        self.wait(replaced(marker), f"the page after clicking {what}")
         self.wait(lambda d: d.execute_script("return document.readyState") == "complete", "the next page to load")
         if path_pattern:
             self.wait_path(path_pattern, f"{what or 'the next page'} ({path_pattern})")
@@ -343,7 +360,9 @@ class Console:
         account = self.find("#account")
         account.clear()
         account.send_keys(name)
-        self.find("#password").send_keys(password)
+        field = self.find("#password")
+        field.clear()
+        field.send_keys(password)
         button = self.find("#sign-in-button")
         if expect_success:
             self.submit_and_wait(button, r"^/console/images", "sign in")
@@ -369,7 +388,7 @@ class Console:
         if self.region() != region_id:
             marker = self.driver.find_element(By.TAG_NAME, "html")
             select.select_by_value(region_id)
-            self.wait(EC.staleness_of(marker), f"the region select to submit itself ({region_id})")
+            self.wait(replaced(marker), f"the region select to submit itself ({region_id})")
             self.wait(lambda d: d.execute_script("return document.readyState") == "complete", "the page to load")
         if self.region() != region_id:
             self.fail(f"the region select shows {self.region()!r} after choosing {region_id!r}")
@@ -406,17 +425,21 @@ class Console:
             self.fail(f"expected one instance named {name!r}, found {found}")
         return found[0]
 
+    def pick_tab(self, tab: str) -> None:
+        """Show one group of the image picker (its tabs switch in place, keeping what was typed)."""
+        button = self.find(f"#picker-tab-{tab}")
+        if button.get_attribute("aria-selected") != "true":
+            button.click()
+            self.wait(lambda d: button.get_attribute("aria-selected") == "true", f"picker tab {tab} to be selected")
+        self.wait(lambda d: self.find(f"#group-{tab}").is_displayed(), f"the picker's {tab} images to show")
+
     def create_instance(self, tab: str, image_id: str, name: str, step: Optional[str] = None) -> str:
         """Instances → Create instance → picker tab → image → name → create; returns the new instance's ID."""
         self.nav("navInstances")
         self.wait_path(r"^/console/instances$")
         before = set(self.instance_rows())
         self.submit_and_wait(self.find("#create-instance"), r"^/console/instances/new", "create instance")
-        tab_link = self.find(f"#picker-tab-{tab}")
-        if tab_link.get_attribute("aria-current") != "page":
-            self.submit_and_wait(tab_link, rf"tab={tab}", f"picker tab {tab}")
-        if self.find(f"#picker-tab-{tab}").get_attribute("aria-current") != "page":
-            self.fail(f"picker tab {tab} is not the current one")
+        self.pick_tab(tab)
         radio = self.find(css_id(f"pick-{image_id}"), f"image {image_id} in the picker's {tab} tab")
         radio.find_element(By.XPATH, "ancestor::label[1]").click()
         self.wait(lambda d: radio.is_selected(), f"image {image_id} to be chosen")
@@ -481,6 +504,21 @@ class Console:
             summary.click()
             self.wait(lambda d: link.is_displayed(), f"the {action} action to show under More")
         self.submit_and_wait(link, None, f"image action {action}")
+
+
+    def instance_action(self, instance_id: str, action: str, label_key: str, path: Optional[str] = None) -> None:
+        """Follow an instance's action link (opening "More" first when it is there), checking its label."""
+        row = self.instance_row(instance_id)
+        links = row.find_elements(By.CSS_SELECTOR, f"a.action-{action}")
+        if not links:
+            self.fail(f"instance {instance_id} offers no action {action}")
+        link = links[0]
+        if not link.is_displayed():
+            row.find_element(By.CSS_SELECTOR, "details.more > summary").click()
+            self.wait(lambda d: link.is_displayed(), f"the {action} action to show under More")
+        if link.text != self.t[label_key]:
+            self.fail(f"the {action} action is labelled {link.text!r}, expected {self.t[label_key]!r}")
+        self.submit_and_wait(link, path, f"instance action {action}")
 
 
 class Screenshots:

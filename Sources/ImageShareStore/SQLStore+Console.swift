@@ -99,7 +99,7 @@ extension SQLStore: ConsoleStore {
                     db, sql: "SELECT failures, window_started_at FROM sign_in_failures WHERE subject = ?\(db.dialect.forUpdate)",
                     arguments: [subject])
                 let next = throttle.afterFailure(
-                    previousFailures: try row?.get("failures") ?? 0,
+                    of: subject, previousFailures: try row?.get("failures") ?? 0,
                     windowStartedAt: try (row?.get("window_started_at") as Int64?).map(Date.init(storeMillis:)), now: now)
                 try db.execute(
                     sql: """

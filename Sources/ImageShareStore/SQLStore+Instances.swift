@@ -25,8 +25,8 @@ extension SQLStore: InstanceStore {
                         sql: """
                             INSERT INTO instances (id, region_id, zone_id, owner_id, name, description, host_name, instance_type,
                                 image_id, status, created_at, started_at, security_group_ids, vswitch_id, vpc_id, private_ip,
-                                charge_type, os_type, os_name)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                charge_type, os_type, os_name, os_name_en)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
                             id, launch.regionId, launch.zoneId, launch.ownerId, name, launch.description,
@@ -34,7 +34,7 @@ extension SQLStore: InstanceStore {
                             now.storeMillis, launch.startRunning ? now.storeMillis : nil,
                             launch.securityGroupIds.joined(separator: ","), launch.vSwitchId,
                             launch.vSwitchId.isEmpty ? "" : "vpc-" + id.dropFirst(2), Self.privateIp(for: id),
-                            launch.chargeType, launch.image.os.osType.rawValue, launch.image.os.osName,
+                            launch.chargeType, launch.image.os.osType.rawValue, launch.image.os.osName, launch.image.os.osNameEn,
                         ])
                     for tag in launch.tags {
                         try db.execute(
@@ -145,8 +145,8 @@ extension SQLStore: InstanceStore {
                         image.os.osNameEn, image.os.platform, image.os.architecture.rawValue,
                     ])
                 try db.execute(
-                    sql: "UPDATE instances SET image_id = ?, os_type = ?, os_name = ? WHERE id = ?",
-                    arguments: [image.id, image.os.osType.rawValue, image.os.osName, instanceId])
+                    sql: "UPDATE instances SET image_id = ?, os_type = ?, os_name = ?, os_name_en = ? WHERE id = ?",
+                    arguments: [image.id, image.os.osType.rawValue, image.os.osName, image.os.osNameEn, instanceId])
                 return [id]
             }[0]
         }
@@ -258,7 +258,7 @@ extension SQLStore: InstanceStore {
             creationTime: Date(storeMillis: try row.get("created_at")), startTime: (try row.get("started_at") as Int64?).map(Date.init(storeMillis:)),
             securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: try row.get("vswitch_id"),
             vpcId: try row.get("vpc_id"), privateIp: try row.get("private_ip"), chargeType: try row.get("charge_type"), osType: try row.get("os_type"),
-            osName: try row.get("os_name"), tags: tags)
+            osName: try row.get("os_name"), osNameEn: try row.get("os_name_en"), tags: tags)
     }
 
     private static func disk(from row: SQLRow) throws -> Disk {

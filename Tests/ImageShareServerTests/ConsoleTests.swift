@@ -104,7 +104,7 @@ struct ConsoleTests {
 
     @Test("repeated failures lock the account name and the address out for a while, even with the right password")
     func throttling() async throws {
-        let server = try await TestServer(configure: { $0.signInThrottle = SignInThrottle(maxFailures: 3, window: 600, lockout: 600) })
+        let server = try await TestServer(configure: { $0.signInThrottle = SignInThrottle(maxFailuresPerAccount: 3, window: 600, lockout: 600) })
         let credentials = try await server.store.createAccount(name: "dave", now: TestServer.now).1
         _ = try await server.store.setPasswordHash(try await ConsolePassword.hash("the right one!"), accountId: credentials.accountId)
         var browser = ConsoleBrowser(server)
@@ -127,6 +127,8 @@ struct ConsoleTests {
         let launch = try await browser.post(
             "/console/instances", [("image", Self.ubuntu), ("instanceType", "ecs.g7.large")], csrf: .some("forged"))
         #expect(launch.status == 403)
+        // Still signed in: the refusal is a console page with the way back, not the sign-in form.
+        #expect(launch.contains("The form was not accepted") && launch.contains("erin") && !launch.contains("sign-in-button"))
         let after = try await server.store.accessKeys(accountId: try await server.store.accounts().first { $0.name == "erin" }!.id).count
         #expect(before == after)
         #expect(try await browser.get("/console/instances").contains("instances-empty"))
@@ -138,6 +140,9 @@ struct ConsoleTests {
         var (browser, _) = try await server.consoleAccount(name: "frank")
         let moved = try await browser.post("/console/preferences", [("region", "cn-shanghai"), ("return", "/console/instances")])
         #expect(moved.location == "/console/instances")
+        // The header's forms come back to the same tab and search, without a one-time notice.
+        let shared = try await browser.get("/console/images?tab=shared&name=web&done=shared")
+        #expect(shared.contains(#"name="return" value="/console/images?tab=shared&amp;name=web""#))
         #expect(try await browser.get("/console/images").contains("<option value=\"cn-shanghai\" selected>"))
         for hostile in ["https://evil.example/", "//evil.example/x", "/console/../..//evil", "javascript:alert(1)"] {
             #expect(try await browser.post("/console/preferences", [("language", "zh"), ("return", hostile)]).location == "/console/images")
@@ -189,6 +194,11 @@ struct ConsoleTests {
         let dialog = try await owner.get("/console/images/\(image)/share?done=shared")
         #expect(dialog.contains("data-account=\"\(recipientId)\"") && dialog.contains("1 of 50"))
         #expect(dialog.contains("no sensitive data"))
+        #expect(try await owner.post("/console/images/\(image)/share", [("account", recipientId)]).location?.hasSuffix("done=alreadyShared") == true)
+        // Before anyone tries: deletion is explained and offered no button while the image is shared.
+        let deletePage = try await owner.get("/console/images/\(image)/delete")
+        #expect(deletePage.contains("cannot be deleted") && deletePage.contains("id=\"submit-button\" disabled"))
+        #expect(deletePage.contains("Shared with 1 account<"))
 
         // Seen in the shared tab of its region only.
         #expect(try await recipient.get("/console/images?tab=shared").contains(image))
@@ -213,6 +223,15 @@ struct ConsoleTests {
         // Unshare: the recipient loses it, and re-initialising the disk made from it fails in words.
         #expect(try await owner.post("/console/images/\(image)/unshare", [("account", recipientId)]).location?.hasSuffix("done=unshared") == true)
         #expect(!(try await recipient.get("/console/images?tab=shared").contains(image)))
+        // A running instance's re-initialise page offers to stop it first, and comes back.
+        _ = try await recipient.post("/console/instances/\(instance)/start")
+        let running = try await recipient.get("/console/instances/\(instance)/reinit")
+        #expect(running.contains("id=\"stop-first\""))
+        #expect(try await recipient.get("/console/instances").contains("Ubuntu  22.04 64 bit<"), "English names in English")
+        let stopped = try await recipient.post(
+            "/console/instances/\(instance)/stop", [("return", "/console/instances/\(instance)/reinit")])
+        #expect(stopped.location == "/console/instances/\(instance)/reinit")
+        #expect(!(try await recipient.get("/console/instances/\(instance)/reinit").contains("id=\"stop-first\"")))
         let reinit = try await recipient.post("/console/instances/\(instance)/reinit")
         #expect(reinit.status == 403)
         #expect(reinit.contains("no longer shared with you"))
@@ -237,6 +256,8 @@ struct ConsoleTests {
         #expect(unknown.contains("aria-invalid=\"true\""))
         let yourself = try await owner.post("/console/images/\(image)/share", [("account", ownerId)])
         #expect(yourself.contains("That is your own account ID"))
+        let malformed = try await owner.post("/console/images/\(image)/share", [("account", "abc")])
+        #expect(malformed.status == 404 && malformed.contains("is not an account ID"))
         let notReady = try await owner.post("/console/images/\(image)/share", [("account", try await server.store.accounts().first { $0.name == "other" }!.id)])
         #expect(notReady.status == 400 && notReady.contains("not available"))
         let empty = try await owner.post("/console/images/\(image)/share", [("account", "")])
@@ -343,5 +364,19 @@ enum ConsoleStory {
         #expect(created.location == "/console/images?tab=custom&done=imageCreated", "\(created.body.prefix(400))")
         let images = try await browser.get("/console/images?name=\(name)")
         return try #require(images.firstMatch(#"data-image-id="(m-[a-z0-9]+)""#))
+    }
+}
+
+/// The console's labels: both languages complete, and every label a template names exists.
+@Suite("console: labels")
+struct ConsoleLabelTests {
+    @Test("Chinese and English have the same labels and error sentences, and every template's labels exist")
+    func labelsAreComplete() throws {
+        let chinese = ConsoleTextProbe.labels(zh: true), english = ConsoleTextProbe.labels(zh: false)
+        #expect(Set(chinese.keys) == Set(english.keys), "\(Set(chinese.keys).symmetricDifference(english.keys))")
+        #expect(chinese.values.allSatisfy { !$0.isEmpty } && english.values.allSatisfy { !$0.isEmpty })
+        let used = try ConsoleTextProbe.templateLabels()
+        #expect(used.count > 80, "the templates were read")
+        #expect(used.subtracting(english.keys).isEmpty, "labels missing: \(used.subtracting(english.keys))")
     }
 }

@@ -64,7 +64,7 @@ struct ConsoleStoreTests {
     @Test("failures lock a subject out once they reach the limit within the window, until the lockout ends", arguments: StoreEngine.available)
     func throttling(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()
-        let throttle = SignInThrottle(maxFailures: 3, window: 600, lockout: 900)
+        let throttle = SignInThrottle(maxFailuresPerAccount: 3, maxFailuresPerAddress: 3, window: 600, lockout: 900)
         let subjects = SignInThrottle.subjects(nameOrId: "Alice", clientAddress: "10.0.0.1")
         #expect(subjects == ["account:alice", "address:10.0.0.1"])
         for _ in 0..<2 { try await store.recordSignInFailure(subjects: subjects, throttle: throttle, now: now) }
@@ -84,6 +84,16 @@ struct ConsoleStoreTests {
 
         try await store.clearSignInFailures(subjects: subjects)
         #expect(try await store.signInLockout(subjects: subjects, now: now) == nil)
+
+        // An address is allowed more tries than a name: one person's mistakes do not lock out an office.
+        let shared = SignInThrottle(maxFailuresPerAccount: 2, maxFailuresPerAddress: 4, window: 600, lockout: 900)
+        for name in ["a", "b", "c"] {
+            try await store.recordSignInFailure(
+                subjects: SignInThrottle.subjects(nameOrId: name, clientAddress: "10.0.0.2"), throttle: shared, now: now)
+        }
+        #expect(try await store.signInLockout(subjects: ["address:10.0.0.2"], now: now) == nil)
+        try await store.recordSignInFailure(subjects: ["address:10.0.0.2"], throttle: shared, now: now)
+        #expect(try await store.signInLockout(subjects: ["address:10.0.0.2"], now: now) != nil)
     }
 
     @Test("a disabled account's keys are refused like disabled keys, and work again once it is enabled", arguments: StoreEngine.available)

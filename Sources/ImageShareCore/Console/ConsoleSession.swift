@@ -36,30 +36,45 @@ public struct SignInCandidate: Sendable {
 
 /// How repeated sign-in failures are slowed down: per account name and per client address, across every
 /// server of one store.
+///
+/// An address gets more tries than a name: many people may sign in from one address (an office, a load
+/// balancer), and one of them mistyping must not lock the others out.
 public struct SignInThrottle: Sendable {
-    /// Failures allowed within `window` before a subject is locked out.
-    public var maxFailures: Int
+    /// Failures allowed for one name within `window` before it is locked out.
+    public var maxFailuresPerAccount: Int
+    /// Failures allowed from one address within `window` before it is locked out.
+    public var maxFailuresPerAddress: Int
     public var window: TimeInterval
     public var lockout: TimeInterval
 
-    public init(maxFailures: Int = 5, window: TimeInterval = 15 * 60, lockout: TimeInterval = 15 * 60) {
-        self.maxFailures = maxFailures
+    public init(
+        maxFailuresPerAccount: Int = 5, maxFailuresPerAddress: Int = 50, window: TimeInterval = 15 * 60,
+        lockout: TimeInterval = 15 * 60
+    ) {
+        self.maxFailuresPerAccount = maxFailuresPerAccount
+        self.maxFailuresPerAddress = maxFailuresPerAddress
         self.window = window
         self.lockout = lockout
     }
 
+    static let accountPrefix = "account:"
+    static let addressPrefix = "address:"
+
     /// The throttled subjects of one attempt: the name or ID as typed (whether or not such an account exists,
     /// so that locking reveals nothing) and the client's address.
     public static func subjects(nameOrId: String, clientAddress: String?) -> [String] {
-        ["account:" + nameOrId.lowercased()] + (clientAddress.map { ["address:" + $0] } ?? [])
+        [accountPrefix + nameOrId.lowercased()] + (clientAddress.map { [addressPrefix + $0] } ?? [])
     }
 
-    /// After a failure: the subject's count within its window, and when a lockout (if any) ends.
-    public func afterFailure(previousFailures: Int, windowStartedAt: Date?, now: Date) -> (failures: Int, windowStartedAt: Date, lockedUntil: Date?) {
+    /// After a failure of `subject`: its count within its window, and when a lockout (if any) ends.
+    public func afterFailure(of subject: String, previousFailures: Int, windowStartedAt: Date?, now: Date)
+        -> (failures: Int, windowStartedAt: Date, lockedUntil: Date?)
+    {
+        let limit = subject.hasPrefix(Self.addressPrefix) ? maxFailuresPerAddress : maxFailuresPerAccount
         let fresh = windowStartedAt.map { now.timeIntervalSince($0) > window } ?? true
         let failures = (fresh ? 0 : previousFailures) + 1
         let started = fresh ? now : windowStartedAt!
-        return (failures, started, failures >= maxFailures ? now.addingTimeInterval(lockout) : nil)
+        return (failures, started, failures >= limit ? now.addingTimeInterval(lockout) : nil)
     }
 }
 

@@ -73,13 +73,14 @@ public struct Instance: Sendable, Equatable {
     public let chargeType: String
     public var osType: String
     public var osName: String
+    public var osNameEn: String
     public var tags: [ResourceTag]
 
     public init(
         id: String, regionId: String, zoneId: String, ownerId: String, name: String, description: String,
         hostName: String, instanceType: InstanceType, imageId: String, status: InstanceStatus,
         creationTime: Date, startTime: Date?, securityGroupIds: [String], vSwitchId: String, vpcId: String,
-        privateIp: String, chargeType: String, osType: String, osName: String, tags: [ResourceTag]
+        privateIp: String, chargeType: String, osType: String, osName: String, osNameEn: String = "", tags: [ResourceTag]
     ) {
         self.id = id
         self.regionId = regionId
@@ -100,6 +101,7 @@ public struct Instance: Sendable, Equatable {
         self.chargeType = chargeType
         self.osType = osType
         self.osName = osName
+        self.osNameEn = osNameEn
         self.tags = tags
     }
 }

@@ -45,11 +45,14 @@ extension ConsoleController {
                 guard !account.isEmpty else {
                     return try await sharePage(visit, image, account: account, fieldError: visit.t("enterAccountId"), status: .badRequest)
                 }
+                let before = try await catalogue.store.sharePermissions(
+                    imageId: image.id, regionId: image.regionId, ownerId: visit.accountId, offset: 0, limit: ImageRules.maxShareAccounts)
                 if let error = await attempt("ModifyImageSharePermission", [("ImageId", image.id), ("AddAccount.1", account)], for: visit) {
                     let message = ConsoleText.message(for: error, language: visit.language, value: account)
                     return try await sharePage(visit, image, account: account, fieldError: message, status: Self.status(of: error))
                 }
-                return Self.redirect("/console/images/\(image.id)/share?done=shared")
+                let again = before.accounts.contains { $0.accountId == account }
+                return Self.redirect("/console/images/\(image.id)/share?done=\(again ? "alreadyShared" : "shared")")
             }
         }
         form(router, "/console/images/:id/unshare") { visit, context in
@@ -180,9 +183,7 @@ extension ConsoleController {
             osName: visit.language == .zh ? image.osName : image.osNameEn, platform: image.platform,
             architecture: image.architecture.rawValue, size: image.sizeGiB, created: ConsoleTime.format(image.creationTime),
             shareCount: image.shareCount,
-            sharingLabel: image.shareCount > 0
-                ? visit.t("sharedWithCount").replacingOccurrences(of: "{count}", with: String(image.shareCount))
-                : visit.t("notShared"),
+            sharingLabel: sharingText(image.shareCount, visit),
             owner: owner, actions: actions, moreActions: more)
     }
 
@@ -280,21 +281,29 @@ extension ConsoleController {
             heading: visit.t("deleteImage"), intro: visit.t("deleteIntro"), action: "/console/images/\(image.id)/delete",
             backHref: "/console/images?tab=custom", backLabel: visit.t("backToImages"), image: imageRow(image, visit),
             facts: Facts(items: [
-                Fact(
-                    label: visit.t("sharing"),
-                    value: shared
-                        ? visit.t("sharedWithCount").replacingOccurrences(of: "{count}", with: String(image.shareCount))
-                        : visit.t("notShared")),
+                Fact(label: visit.t("sharing"), value: sharingText(image.shareCount, visit)),
                 Fact(label: visit.t("usedByInstances"), value: visit.t(image.inUse ? "yes" : "no")),
             ]),
             fields: [FormField(name: "force", label: visit.t("forceDelete"), help: visit.t("forceDeleteHelp"), checked: force, kind: .checkbox)],
             submitLabel: visit.t("delete"), submitKind: "danger")
-        if shared || error?.code == ECSError.imageUseShared.code {
-            page.errorLink = Link(key: "shares", label: visit.t("openShareList"), href: "/console/images/\(image.id)/share")
-        }
         let refusal = FormRefusal(error, visit.language)
+        if shared {
+            // It cannot succeed: say why before anyone tries, and where the shares are cancelled.
+            page.submitDisabled = true
+            if error == nil { page.warning = visit.t("deleteSharedFirst") }
+            page.link = Link(key: "shares", label: visit.t("openShareList"), href: "/console/images/\(image.id)/share")
+        }
         return render(
             "image-form", visit, title: visit.t("deleteImage"), nav: Navigation(images: true), page: page, error: refusal.message,
             status: refusal.status)
+    }
+
+    /// "Shared with 3 accounts", "Not shared".
+    func sharingText(_ count: Int, _ visit: Visit) -> String {
+        switch count {
+        case 0: visit.t("notShared")
+        case 1: visit.t("sharedWithOne")
+        default: visit.t("sharedWithCount").replacingOccurrences(of: "{count}", with: String(count))
+        }
     }
 }

@@ -51,7 +51,8 @@ extension ConsoleController {
                     return try await instancesPage(
                         visit, error: ConsoleText.message(for: error, language: visit.language), status: Self.status(of: error))
                 }
-                return Self.redirect("/console/instances?done=\(done)")
+                // A Stop button on a page that needs a stopped instance comes back to that page.
+                return Self.redirect(Self.safeReturn(visit.form["return"]) ?? "/console/instances?done=\(done)")
             }
         }
         page(router, "/console/instances/:id/delete") { visit, context in
@@ -132,7 +133,8 @@ extension ConsoleController {
         return InstanceRow(
             id: instance.id, name: instance.name, statusClass: instance.status.rawValue.lowercased(),
             statusLabel: visit.t("instanceStatus." + instance.status.rawValue), zone: instance.zoneId, imageId: instance.imageId,
-            osName: instance.osName, instanceType: type.id, shape: shape, created: ConsoleTime.format(instance.creationTime),
+            osName: visit.language == .zh ? instance.osName : (instance.osNameEn.isEmpty ? instance.osName : instance.osNameEn),
+            instanceType: type.id, shape: shape, created: ConsoleTime.format(instance.creationTime),
             canStart: instance.status == .stopped, canStop: instance.status == .running)
     }
 
@@ -154,39 +156,44 @@ extension ConsoleController {
         return try await instances.disks(in: instance.regionId, ownerId: visit.accountId, filter: filter, offset: 0, limit: 1).disks.first
     }
 
-    /// The picker's images of one tab, newest first (at most 100: the page lists, it does not search).
-    func pickerImages(_ visit: Visit, tab: PickerTab, selected: String?) async throws -> [PickerImage] {
-        let (images, _) = try await catalogue.images(
-            in: region(of: visit).id, matching: tab.filter, viewer: visit.accountId, page: PageRequest(number: 1, size: 100),
-            now: configuration.now())
-        return images.map { image in
-            var owner: String?
-            if case let .account(id) = image.ownership, id != visit.accountId { owner = id }
-            return PickerImage(
-                id: image.id, name: image.name, showId: image.name != image.id, osName: visit.language == .zh ? image.osName : image.osNameEn,
-                architecture: image.architecture.rawValue, size: image.sizeGiB, owner: owner, selected: image.id == selected)
+    /// The picker's groups, each with its images (newest first, at most 100 each: the page lists, it does not
+    /// search); the one containing `selected` (or named by the `tab` query) is shown first.
+    func pickerGroups(_ visit: Visit, selected: String?) async throws -> [PickerGroup] {
+        var groups: [(tab: PickerTab, images: [PickerImage])] = []
+        for tab in PickerTab.allCases {
+            let (images, _) = try await catalogue.images(
+                in: region(of: visit).id, matching: tab.filter, viewer: visit.accountId, page: PageRequest(number: 1, size: 100),
+                now: configuration.now())
+            groups.append((tab, images.map { pickerImage($0, visit, selected: selected) }))
+        }
+        let requested = visit.query("tab").flatMap(PickerTab.init(rawValue:))
+        let active = groups.first { $0.images.contains { $0.selected } }?.tab ?? requested ?? .public
+        return groups.map {
+            PickerGroup(
+                key: $0.tab.rawValue, label: visit.t("tab." + $0.tab.rawValue), active: $0.tab == active, images: $0.images,
+                emptyText: visit.t("picker.empty." + $0.tab.rawValue))
         }
     }
 
-    func pickerTabs(_ visit: Visit, current: PickerTab, base: String, image: String?) -> [Tab] {
-        PickerTab.allCases.map {
-            Tab(key: $0.rawValue, label: visit.t("tab." + $0.rawValue), href: "\(base)?tab=\($0.rawValue)", active: $0 == current)
-        }
+    func pickerImage(_ image: Image, _ visit: Visit, selected: String?) -> PickerImage {
+        var owner: String?
+        if case let .account(id) = image.ownership, id != visit.accountId { owner = id }
+        return PickerImage(
+            id: image.id, name: image.name, showId: image.name != image.id,
+            osName: visit.language == .zh ? image.osName : image.osNameEn, architecture: image.architecture.rawValue,
+            size: image.sizeGiB, owner: owner, selected: image.id == selected)
     }
 
     func launchPage(
         _ visit: Visit, image: String? = nil, type: String? = nil, name: String = "", amount: String = "1", error: ECSError? = nil
     ) async throws -> Response {
         let chosen = image ?? visit.query("image")
-        let tab = visit.query("tab").flatMap(PickerTab.init(rawValue:)) ?? .public
         let refusal = FormRefusal(error, visit.language)
-        let images = try await pickerImages(visit, tab: tab, selected: chosen)
         let types = InstanceType.catalogue.values.sorted { ($0.cpu, $0.memoryMiB, $0.id) < ($1.cpu, $1.memoryMiB, $1.id) }
         let chosenType = type ?? "ecs.g7.large"
         var page = ImagePickerPage(
             heading: visit.t("createInstance"), intro: visit.t("createInstanceIntro"), action: "/console/instances",
-            tabs: pickerTabs(visit, current: tab, base: "/console/instances/new", image: chosen), images: images,
-            emptyText: visit.t("picker.empty." + tab.rawValue), showLaunchFields: true,
+            groups: try await pickerGroups(visit, selected: chosen), showLaunchFields: true,
             instanceTypes: types.map { type in
                 InstanceTypeOption(
                     id: type.id,
@@ -203,15 +210,13 @@ extension ConsoleController {
     }
 
     func replaceDiskPage(_ visit: Visit, _ instance: Instance, image: String? = nil, error: ECSError? = nil) async throws -> Response {
-        let tab = visit.query("tab").flatMap(PickerTab.init(rawValue:)) ?? .public
         var page = ImagePickerPage(
             heading: visit.t("replaceSystemDisk"),
-            intro: visit.t("replaceDiskIntro").replacingOccurrences(of: "{instance}", with: instance.id)
-                + (instance.status == .stopped ? "" : " " + visit.t("stopFirst")),
+            intro: visit.t("replaceDiskIntro").replacingOccurrences(of: "{instance}", with: instance.id),
             action: "/console/instances/\(instance.id)/replace-system-disk",
-            tabs: pickerTabs(visit, current: tab, base: "/console/instances/\(instance.id)/replace-system-disk", image: image),
-            images: try await pickerImages(visit, tab: tab, selected: image), emptyText: visit.t("picker.empty." + tab.rawValue),
-            showLaunchFields: false, submitLabel: visit.t("replaceSystemDisk"))
+            groups: try await pickerGroups(visit, selected: image), showLaunchFields: false,
+            submitLabel: visit.t("replaceSystemDisk"))
+        page.stopForm = stopForm(for: instance, returningTo: "/console/instances/\(instance.id)/replace-system-disk")
         let refusal = FormRefusal(error, visit.language)
         page.imageError = refusal.message
         return render(
@@ -219,9 +224,14 @@ extension ConsoleController {
             status: refusal.status)
     }
 
+    /// A Stop button for a page whose action needs a stopped instance; nil when it is not running.
+    func stopForm(for instance: Instance, returningTo path: String) -> StopForm? {
+        instance.status == .running ? StopForm(action: "/console/instances/\(instance.id)/stop", returnPath: path) : nil
+    }
+
     func reInitPage(_ visit: Visit, _ instance: Instance, error: ECSError? = nil) async throws -> Response {
         let disk = try await systemDisk(of: instance, visit)
-        let page = FormPage(
+        var page = FormPage(
             heading: visit.t("reinitSystemDisk"), intro: visit.t("reinitIntro"), action: "/console/instances/\(instance.id)/reinit",
             backHref: "/console/instances", backLabel: visit.t("backToInstances"),
             facts: Facts(items: [
@@ -231,6 +241,7 @@ extension ConsoleController {
                 Fact(label: visit.t("sourceImage"), value: disk?.imageId ?? instance.imageId),
             ]),
             submitLabel: visit.t("reinitSystemDisk"), submitKind: "danger")
+        page.stopForm = stopForm(for: instance, returningTo: "/console/instances/\(instance.id)/reinit")
         let refusal = FormRefusal(error, visit.language)
         return render(
             "image-form", visit, title: visit.t("reinitSystemDisk"), nav: Navigation(instances: true), page: page, error: refusal.message,

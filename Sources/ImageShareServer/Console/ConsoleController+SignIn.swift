@@ -46,10 +46,7 @@ extension ConsoleController {
             if region != nil || language != nil {
                 try await sessions.store.updateSession(idHash: visit.current.idHash, regionId: region, language: language)
             }
-            // Only back into the console: the return path is the visitor's input.
-            let back = visit.form["return"] ?? ""
-            let safe = back.hasPrefix("/console/") && !back.contains("//") && !back.contains("\\") ? back : "/console/images"
-            return Self.redirect(safe)
+            return Self.redirect(Self.safeReturn(visit.form["return"]) ?? "/console/images")
         }
     }
 

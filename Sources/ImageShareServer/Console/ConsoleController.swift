@@ -53,6 +53,20 @@ struct ConsoleController: Sendable {
 
         func t(_ key: String) -> String { text[key] ?? key }
         func query(_ name: String) -> String? { request.uri.queryParameters.get(name) }
+
+        /// Where the header's forms come back to: this page with its query (tab, search, page), without the
+        /// one-time `done` notice.
+        var returnPath: String {
+            let kept = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("done=") }
+            return kept.isEmpty ? path : path + "?" + kept.joined(separator: "&")
+        }
+    }
+
+    /// A return path a form sent back, if it stays inside the console (it is the visitor's input).
+    static func safeReturn(_ value: String?) -> String? {
+        guard let value, value.hasPrefix("/console/"), !value.contains("//"), !value.contains("\\"), !value.contains("..")
+        else { return nil }
+        return value
     }
 
     typealias VisitHandler = @Sendable (Visit, ImageShareRequestContext) async throws -> Response
@@ -74,10 +88,13 @@ struct ConsoleController: Sendable {
             try await answering(request) {
                 guard let current = try await sessions.current(request) else { return Self.redirect("/console/sign-in") }
                 let form = try await Self.formFields(request)
+                let visit = Visit(current: current, request: request, form: form, path: request.uri.path)
                 guard ConsoleSessions.isValidToken(form["csrf"], for: current.session) else {
-                    return refusal(status: .forbidden, language: current.language, message: ConsoleText.labels(current.language)["csrfRefused"]!)
+                    return render(
+                        "message", visit, title: visit.t("csrfTitle"), nav: Navigation(),
+                        page: MessagePage(heading: visit.t("csrfTitle"), text: visit.t("csrfRefused")), status: .forbidden)
                 }
-                return try await handler(Visit(current: current, request: request, form: form, path: request.uri.path), context)
+                return try await handler(visit, context)
             }
         }
     }
@@ -146,7 +163,7 @@ struct ConsoleController: Sendable {
                 RegionOption(id: $0.id, name: regionName($0, visit.language), selected: $0.id == session.regionId)
             },
             regionName: regions.region(id: session.regionId).map { regionName($0, visit.language) } ?? session.regionId,
-            returnPath: visit.path, nav: nav, notice: notice ?? visit.query("done").flatMap { text["done." + $0] }, error: error,
+            returnPath: visit.returnPath, nav: nav, notice: notice ?? visit.query("done").flatMap { text["done." + $0] }, error: error,
             page: page)
         return views.page(template, context, status: status)
     }

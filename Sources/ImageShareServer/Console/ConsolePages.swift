@@ -128,7 +128,8 @@ struct FormField {
     let maxLength: Int
     let optional: Bool
     let help: String?
-    let error: String?
+    /// Named apart from the page's own `error`: a template looks a missing name up in the enclosing context.
+    let fieldError: String?
     let options: [SelectOption]
     let checked: Bool
     let isText: Bool
@@ -148,7 +149,7 @@ struct FormField {
         self.maxLength = maxLength
         self.optional = optional
         self.help = help
-        self.error = error
+        fieldError = error
         self.options = options
         self.checked = checked
         isText = kind == .text
@@ -185,7 +186,11 @@ struct FormPage {
     var fields: [FormField] = []
     let submitLabel: String
     var submitKind = "primary"
-    var errorLink: Link? = nil
+    /// Set when the action cannot succeed as things stand (a shared image cannot be deleted).
+    var submitDisabled = false
+    var warning: String? = nil
+    var link: Link? = nil
+    var stopForm: StopForm? = nil
 }
 
 // MARK: Instances
@@ -231,14 +236,22 @@ struct InstanceTypeOption {
     let selected: Bool
 }
 
-/// Choosing an image: creating instances, or replacing a system disk.
+/// One tab of the image picker: public, custom or shared images.
+struct PickerGroup {
+    let key: String
+    let label: String
+    let active: Bool
+    let images: [PickerImage]
+    let emptyText: String
+}
+
+/// Choosing an image: creating instances, or replacing a system disk. Every group is on the page (without a
+/// script they stand one under another; the script turns them into tabs), so switching keeps what was typed.
 struct ImagePickerPage {
     let heading: String
     var intro: String? = nil
     let action: String
-    let tabs: [Tab]
-    let images: [PickerImage]
-    let emptyText: String
+    let groups: [PickerGroup]
     var imageError: String? = nil
     let showLaunchFields: Bool
     var instanceTypes: [InstanceTypeOption] = []
@@ -246,6 +259,14 @@ struct ImagePickerPage {
     var nameError: String? = nil
     var amount = 1
     let submitLabel: String
+    /// Replacing a system disk needs a stopped instance: a running one gets a Stop button here.
+    var stopForm: StopForm? = nil
+}
+
+/// A Stop button on a page whose action needs a stopped instance; it comes back to that page.
+struct StopForm {
+    let action: String
+    let returnPath: String
 }
 
 // MARK: Snapshots and security
@@ -282,6 +303,12 @@ struct SecurityPage {
     let keys: [KeyRow]
     var newKey: NewKey? = nil
     var passwordError: String? = nil
+}
+
+/// A page that only says something (a refused form), with the way back.
+struct MessagePage {
+    let heading: String
+    let text: String
 }
 
 /// An API refusal placed on a form: next to its field when it is about one, else at the top of the page; the

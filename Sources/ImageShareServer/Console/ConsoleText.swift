@@ -13,12 +13,23 @@ enum ConsoleText {
     /// What an API refusal means for the person who caused it; `value` is what they typed (an account ID).
     static func message(for error: ECSError, language: ConsoleLanguage, value: String = "") -> String {
         let table = language == .zh ? chineseErrors : englishErrors
-        let key = error == .imageNotShareable ? "InvalidImageId.NotShareable" : error.code
+        var key = error == .imageNotShareable ? "InvalidImageId.NotShareable" : error.code
+        // The API answers both the same way; a person is helped by knowing the ID was not even one.
+        if key == "InvalidAccount.NotFound", !Account.isWellFormedID(value) { key = "InvalidAccount.Malformed" }
+        if key == "MissingParameter", let name = missingParameter(in: error), table["MissingParameter." + name] != nil {
+            key = "MissingParameter." + name
+        }
         guard let text = table[key] else {
             // A code without a sentence of its own: the API's message, which names what is wrong.
             return (language == .zh ? "操作未完成：" : "Not done: ") + error.message
         }
         return text.replacingOccurrences(of: "{value}", with: value)
+    }
+
+    /// The parameter a `MissingParameter` names (`ImageId` in `The input parameter "ImageId" that is …`).
+    private static func missingParameter(in error: ECSError) -> String? {
+        let parts = error.message.split(separator: "\"")
+        return parts.count >= 2 ? String(parts[1]) : nil
     }
 
     /// The form field an error is about, so that the message can stand next to it.
@@ -28,13 +39,14 @@ enum ConsoleText {
         case "InvalidDescription.Malformed": "description"
         case "InvalidInstanceName.Malformed": "instanceName"
         case "InvalidInstanceType.ValueNotSupported", "InvalidParameter.NotMatch": "instanceType"
-        case "InvalidImageId.NotFound", "IncorrectImageStatus": "image"
+        case "InvalidImageId.NotFound", "IncorrectImageStatus", "MissingParameter": "image"
         default: nil
         }
     }
 
     private static let englishErrors: [String: String] = [
         "InvalidAccount.NotFound": "There is no account {value}. Check the account ID (16 digits) with its owner.",
+        "InvalidAccount.Malformed": "“{value}” is not an account ID: account IDs have 16 digits.",
         "InvalidAccount.Forbbiden": "That is your own account ID. Share with another account.",
         "QuotaExceed.ShareImageUser": "This image is already shared with 50 accounts, the most allowed. Cancel a share first.",
         "IncorrectImageStatus": "The image is not available (it may still be being created). Try again when its status is Available.",
@@ -61,13 +73,16 @@ enum ConsoleText {
         "InvalidInstanceId.NotFound": "There is no such instance in this region.",
         "InvalidSystemDiskSize.LessThanImageSize": "The system disk is smaller than the image.",
         "DestinationRegion.NotFound": "Choose a destination region from the list.",
-        "MissingParameter": "Choose an image and fill in the required fields.",
+        "MissingParameter": "Fill in the required fields.",
+        "MissingParameter.ImageId": "Choose an image.",
+        "MissingParameter.InstanceType": "Choose an instance type.",
         "ServiceUnavailable": "The service is busy or its database is unreachable. Try again in a moment.",
         "InternalError": "Something went wrong on the server. Try again; if it persists, look at the server's log.",
     ]
 
     private static let chineseErrors: [String: String] = [
         "InvalidAccount.NotFound": "账号 {value} 不存在。请向对方确认 16 位的账号 ID。",
+        "InvalidAccount.Malformed": "“{value}”不是账号 ID：账号 ID 为 16 位数字。",
         "InvalidAccount.Forbbiden": "这是您自己的账号 ID，请共享给其他账号。",
         "QuotaExceed.ShareImageUser": "该镜像已共享给 50 个账号，已达上限。请先取消部分共享。",
         "IncorrectImageStatus": "镜像当前不可用（可能仍在创建中）。请在状态变为“可用”后重试。",
@@ -94,7 +109,9 @@ enum ConsoleText {
         "InvalidInstanceId.NotFound": "本地域中没有该实例。",
         "InvalidSystemDiskSize.LessThanImageSize": "系统盘容量小于镜像大小。",
         "DestinationRegion.NotFound": "请从列表中选择目标地域。",
-        "MissingParameter": "请选择镜像并填写必填项。",
+        "MissingParameter": "请填写必填项。",
+        "MissingParameter.ImageId": "请选择镜像。",
+        "MissingParameter.InstanceType": "请选择实例规格。",
         "ServiceUnavailable": "服务繁忙或无法连接数据库，请稍后重试。",
         "InternalError": "服务器出错。请重试；如果仍然出错，请查看服务器日志。",
     ]
@@ -117,6 +134,8 @@ enum ConsoleText {
         "signInFailed": "The account name or password is wrong.",
         "signInLocked": "Too many failed sign-ins. Try again in {minutes} minutes.",
         "csrfRefused": "This form has expired or did not come from this console. Go back, reload the page and try again.",
+        "csrfTitle": "The form was not accepted",
+        "backToConsole": "Back to the console",
         "navInstances": "Instances",
         "navSnapshotsAndImages": "Snapshots & Images",
         "navImages": "Images",
@@ -148,7 +167,9 @@ enum ConsoleText {
         "sharing": "Sharing",
         "owner": "Owner account",
         "actions": "Actions",
-        "sharedWithCount": "Shared with {count}",
+        "sharedWithCount": "Shared with {count} accounts",
+        "sharedWithOne": "Shared with 1 account",
+        "deleteSharedFirst": "The image is shared with other accounts, so it cannot be deleted. Cancel every share first.",
         "notShared": "Not shared",
         "empty.custom": "You have no custom images in this region. Create one from an instance: open Instances and choose \"Create custom image\".",
         "empty.public": "No public images in this region.",
@@ -207,6 +228,7 @@ enum ConsoleText {
         "notSharedYet": "This image is not shared with any account yet.",
         "unshareEffect": "After a share is cancelled, that account can no longer see the image or launch from it, and its instances made from it can no longer re-initialise their system disks.",
         "done.shared": "The image is shared.",
+        "done.alreadyShared": "The image was already shared with that account.",
         "done.unshared": "The share is cancelled.",
         "done.edited": "The image is saved.",
         "done.copied": "The copy is being made; it appears under Custom images of the destination region.",
@@ -227,6 +249,7 @@ enum ConsoleText {
         "zone": "Zone",
         "imageColumn": "Image",
         "instanceType": "Instance type",
+        "instanceTypeAndZone": "Type / zone",
         "instanceShape": "{cpu} vCPU {memory} GiB",
         "start": "Start",
         "stop": "Stop",
@@ -254,7 +277,8 @@ enum ConsoleText {
         "picker.empty.custom": "You have no available custom images in this region.",
         "picker.empty.shared": "No images are shared with you in this region.",
         "replaceDiskIntro": "The system disk of {instance} is replaced by a new one made from the image you choose; its data is lost.",
-        "stopFirst": "The instance must be stopped first.",
+        "stopFirst": "The instance is running: stop it first.",
+        "stopInstance": "Stop instance",
         "reinitIntro": "The system disk goes back to the state of the image it was made from; its data is lost. The instance must be stopped.",
         "instance": "Instance",
         "systemDisk": "System disk",
@@ -311,6 +335,8 @@ enum ConsoleText {
         "signInFailed": "账号名或密码错误。",
         "signInLocked": "登录失败次数过多，请 {minutes} 分钟后再试。",
         "csrfRefused": "该表单已过期或并非来自本控制台。请返回、刷新页面后重试。",
+        "csrfTitle": "表单未被接受",
+        "backToConsole": "返回控制台",
         "navInstances": "实例",
         "navSnapshotsAndImages": "快照和镜像",
         "navImages": "镜像",
@@ -343,6 +369,8 @@ enum ConsoleText {
         "owner": "所有者账号",
         "actions": "操作",
         "sharedWithCount": "已共享给 {count} 个账号",
+        "sharedWithOne": "已共享给 1 个账号",
+        "deleteSharedFirst": "该镜像已共享给其他账号，不能删除。请先取消全部共享。",
         "notShared": "未共享",
         "empty.custom": "您在本地域还没有自定义镜像。可以基于实例创建：打开“实例”，选择“创建自定义镜像”。",
         "empty.public": "本地域没有公共镜像。",
@@ -401,6 +429,7 @@ enum ConsoleText {
         "notSharedYet": "该镜像尚未共享给任何账号。",
         "unshareEffect": "取消共享后，该账号将无法查询和使用该镜像；如果该账号已经使用这份共享镜像创建了实例，实例将无法重新初始化系统盘。",
         "done.shared": "镜像已共享。",
+        "done.alreadyShared": "该镜像此前已共享给该账号。",
         "done.unshared": "已取消共享。",
         "done.edited": "镜像已保存。",
         "done.copied": "正在复制镜像，副本将显示在目标地域的“自定义镜像”中。",
@@ -421,6 +450,7 @@ enum ConsoleText {
         "zone": "可用区",
         "imageColumn": "镜像",
         "instanceType": "实例规格",
+        "instanceTypeAndZone": "规格/可用区",
         "instanceShape": "{cpu} vCPU {memory} GiB",
         "start": "启动",
         "stop": "停止",
@@ -448,7 +478,8 @@ enum ConsoleText {
         "picker.empty.custom": "您在本地域没有可用的自定义镜像。",
         "picker.empty.shared": "本地域没有共享给您的镜像。",
         "replaceDiskIntro": "将使用您选择的镜像为 {instance} 创建新的系统盘替换原系统盘，原系统盘数据将丢失。",
-        "stopFirst": "请先停止实例。",
+        "stopFirst": "实例正在运行，请先停止实例。",
+        "stopInstance": "停止实例",
         "reinitIntro": "系统盘将恢复到创建它的镜像的初始状态，原有数据将丢失。实例必须处于已停止状态。",
         "instance": "实例",
         "systemDisk": "系统盘",

@@ -19,6 +19,7 @@ struct ConsoleViews: Sendable {
         "instances": PackageResources.instances_mustache,
         "snapshots": PackageResources.snapshots_mustache,
         "security": PackageResources.security_mustache,
+        "message": PackageResources.message_mustache,
     ]
 
     init() {

@@ -262,5 +262,15 @@ enum Schema {
                 )
                 """,
             ]),
+        Migration(
+            name: "005_instance_os_name_en",
+            statements: [
+                // DescribeInstances' OSNameEn; earlier instances take it from their system disk.
+                "ALTER TABLE instances ADD COLUMN os_name_en TEXT NOT NULL DEFAULT ''",
+                """
+                UPDATE instances SET os_name_en = COALESCE(
+                    (SELECT d.os_name_en FROM disks d WHERE d.instance_id = instances.id AND d.type = 'system'), os_name)
+                """,
+            ]),
     ]
 }

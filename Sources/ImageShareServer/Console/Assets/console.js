@@ -19,6 +19,30 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(() => { button.textContent = label; }, 1500);
     });
   }
+  // The image picker's groups become tabs (without this script they stand one under another, all usable).
+  for (const tablist of document.querySelectorAll("[data-picker-tabs]")) {
+    const tabs = Array.from(tablist.querySelectorAll("[role=tab]"));
+    const show = (chosen) => {
+      for (const tab of tabs) {
+        const selected = tab === chosen;
+        tab.setAttribute("aria-selected", String(selected));
+        tab.tabIndex = selected ? 0 : -1;
+        document.getElementById(tab.dataset.group).hidden = !selected;
+      }
+    };
+    for (const title of document.querySelectorAll("[data-picker-group] .group-title")) title.hidden = true;
+    for (const tab of tabs) tab.addEventListener("click", () => show(tab));
+    tablist.addEventListener("keydown", (event) => {
+      const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      const next = tabs[(tabs.indexOf(document.activeElement) + step + tabs.length) % tabs.length];
+      show(next);
+      next.focus();
+      event.preventDefault();
+    });
+    tablist.hidden = false;
+    show(tabs.find((tab) => tab.getAttribute("aria-selected") === "true") || tabs[0]);
+  }
   // A page that shows images still being created refreshes itself until they are ready.
   if (document.querySelector(".status-creating")) {
     setTimeout(() => window.location.reload(), 3000);
