@@ -349,6 +349,9 @@ def _ctl_cases() -> None:
     signed(g, "lf-in-name-Tag.1.Key%0A", "DescribeImages", [("Tag.1.Key\n", "team")])
     signed(g, "del-in-unknown-name", "DescribeRegions", [("Foo\x7f", "bar")])
     signed(g, "us-in-empty-valued-name", "DescribeRegions", [("Bar\x1f", "")])
+    # C1 controls (U+0080-U+009F): PyYAML, which footmark parses answers with, refuses them raw
+    signed(g, "nel-in-ImageName-filter", "DescribeImages", [("ImageName", "a\u0085b")])
+    signed(g, "c1-in-CreateImage-Description", "CreateImage", merged("CreateImage", [("Description", "a\u0086b")]))
     # the same in a form body, and over V3
     signed(g, "nul-in-form-body-value", "DescribeImages", body_params=[("ImageName", "a\x00b")])
     signed(g, "esc-in-form-body-name", "DescribeImages", body_params=[("Image\x1bName", "ab")])
@@ -862,7 +865,7 @@ CONTROLS: List[Control] = [
     Control("v2-name-42-cjk-plus-2-ascii-128-bytes", lambda w: w.v2("DescribeRegions", [("名" * 42 + "ab", "1")])),
     Control("v2-value-4096-bytes", lambda w: w.v2("DescribeRegions", [("Junk", "x" * 4096)])),
     Control("v2-value-1365-cjk-plus-1-4096-bytes", lambda w: w.v2("DescribeRegions", [("Junk", "镜" * 1365 + "a")])),
-    Control("v2-non-control-unicode-value", lambda w: w.v2("DescribeImages", [("ImageName", "é中\u0085\u2028")])),
+    Control("v2-non-control-unicode-value", lambda w: w.v2("DescribeImages", [("ImageName", "é中\u00a0\u2028")])),
     Control("chunked-valid-form-body", lambda w: dataclasses.replace(
         w.v2("DescribeImages", body_params=[("PageSize", "3")]),
         headers=[("Content-Type", "application/x-www-form-urlencoded"), ("Transfer-Encoding", "chunked")],

@@ -31,19 +31,24 @@ public enum RequestLimits {
                 throw .invalidParameter(shown, "at most \(maxValueBytes) bytes")
             }
             guard !containsControlCharacter(value) else {
-                throw .invalidParameter(shown, "control characters (U+0000-U+001F, U+007F) are not accepted")
+                throw .invalidParameter(shown, "control characters (U+0000-U+001F, U+007F-U+009F) are not accepted")
             }
         }
     }
 
-    /// Whether `text` has a C0 control character or DEL.
+    /// Whether `text` has a control character: C0, DEL or C1 (U+0080–U+009F, UTF-8 `C2 80`…`C2 9F`).
     public static func containsControlCharacter(_ text: some StringProtocol) -> Bool {
-        text.utf8.contains { $0 < 0x20 || $0 == 0x7F }
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// The name as an error message can show it: printable and short.
     private static func displayName(_ name: String) -> String {
-        let printable = String(decoding: name.utf8.prefix(64).map { $0 < 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+        let printable = String(name.prefix(64).map { RequestLimits.containsControlCharacter(String($0)) ? "?" : $0 })
         return name.utf8.count > 64 ? printable + "…" : printable
     }
 }

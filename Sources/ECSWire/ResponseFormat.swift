@@ -22,10 +22,26 @@ public enum ResponseFormat: Sendable {
     }
 
     /// Renders `value` as UTF-8; XML needs the root element's name (`DescribeImagesResponse`, `Error`).
-    public func render(_ value: WireValue, root: String) -> [UInt8] {
+    public func render(_ value: WireValue, root: String, order: MemberOrder = .declared) -> [UInt8] {
         switch self {
-        case .json: JSONRenderer.render(value)
-        case .xml: XMLRenderer.render(value, root: root)
+        case .json: JSONRenderer.render(value, order: order)
+        case .xml: XMLRenderer.render(value, root: root, order: order)
+        }
+    }
+}
+
+/// The order an object's members are written in.
+public enum MemberOrder: Sendable {
+    /// As the value lists them (error bodies, which ECS's gateway writes in a fixed order).
+    case declared
+    /// As ECS's service answers: the iteration order of a Java `HashMap` (see `JavaHashMapOrder`).
+    case javaHashMap
+
+    /// The positions of `members` in writing order.
+    func positions(of members: [(String, WireValue)]) -> [Int] {
+        switch self {
+        case .declared: Array(members.indices)
+        case .javaHashMap: JavaHashMapOrder.permutation(of: members.map(\.0))
         }
     }
 }

@@ -1,17 +1,17 @@
 /// Serialises a `WireValue` as ECS-style XML, straight into UTF-8 bytes: members become elements, arrays
 /// repeat their member's element.
 enum XMLRenderer {
-    static func render(_ value: WireValue, root: String) -> [UInt8] {
+    static func render(_ value: WireValue, root: String, order: MemberOrder = .declared) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(1024)
         output.append(contentsOf: #"<?xml version="1.0" encoding="UTF-8"?>"#.utf8)
-        writeElement(root, value, into: &output)
+        writeElement(root, value, order: order, into: &output)
         return output
     }
 
-    private static func writeElement(_ name: String, _ value: WireValue, into output: inout [UInt8]) {
+    private static func writeElement(_ name: String, _ value: WireValue, order: MemberOrder, into output: inout [UInt8]) {
         if case let .array(items) = value {
-            for item in items { writeElement(name, item, into: &output) }
+            for item in items { writeElement(name, item, order: order, into: &output) }
             return
         }
         output.append(UInt8(ascii: "<"))
@@ -22,7 +22,9 @@ enum XMLRenderer {
         case let .int(number): output.append(contentsOf: String(number).utf8)
         case let .bool(flag): output.append(contentsOf: flag ? "true".utf8 : "false".utf8)
         case let .object(members):
-            for (key, member) in members { writeElement(key, member, into: &output) }
+            for position in order.positions(of: members) {
+                writeElement(members[position].0, members[position].1, order: order, into: &output)
+            }
         case .array: break
         }
         output.append(contentsOf: "</".utf8)

@@ -89,3 +89,60 @@ struct ECSTimestampTests {
         #expect(ECSTimestamp.parse(text) == nil)
     }
 }
+
+/// ECS writes an object's members in a Java `HashMap`'s iteration order; three of its captured answers prove it.
+@Suite("ECS member order")
+struct MemberOrderTests {
+    /// The member names of captured ECS answers, in the order ECS sent them (`../shared/ecs-wire-order.md`).
+    static let captured: [String: [String]] = [
+        "Instance": "ResourceGroupId, Memory, InstanceChargeType, Cpu, OSName, InstanceNetworkType, InnerIpAddress, ExpiredTime, ImageId, EipAddress, HostName, Tags, VlanId, Status, MetadataOptions, InstanceId, StoppedMode, CpuOptions, StartTime, DeletionProtection, SecurityGroupIds, VpcAttributes, InternetChargeType, InstanceName, DeploymentSetId, InternetMaxBandwidthOut, SerialNumber, OSType, CreationTime, AutoReleaseTime, Description, InstanceTypeFamily, DedicatedInstanceAttribute, PublicIpAddress, GPUSpec, NetworkInterfaces, SpotPriceLimit, DeviceAvailable, SaleCycle, InstanceType, OSNameEn, SpotStrategy, IoOptimized, ZoneId, ClusterId, EcsCapacityReservationAttr, DedicatedHostAttribute, GPUAmount, OperationLocks, InternetMaxBandwidthIn, Recyclable, RegionId, CreditSpecification",
+        "Disk": "DetachedTime, Category, Description, KMSKeyId, ResourceGroupId, DedicatedBlockStorageClusterId, Encrypted, Size, DeleteAutoSnapshot, DiskChargeType, MultiAttach, Attachments, ExpiredTime, ImageId, StorageSetId, Tags, Status, AttachedTime, ZoneId, InstanceId, SourceSnapshotId, ProductCode, PerformanceLevel, Device, DeleteWithInstance, EnableAutomatedSnapshotPolicy, EnableAutoSnapshot, AutoSnapshotPolicyId, DiskName, OperationLocks, BdfId, Portable, Type, SerialNumber, CreationTime, RegionId, DiskId",
+        "Snapshot": "Status, InstantAccess, Progress, Usage, Description, Category, KMSKeyId, ProductCode, Encrypted, SnapshotName, SourceDiskId, SourceStorageType, SnapshotId, SnapshotSN, SourceDiskSize, CreationTime, LastModifiedTime, SnapshotType, SourceDiskType, Tags",
+        "DescribeInstances": "Instances, TotalCount, RequestId, PageSize, PageNumber",
+        "DescribeDisks": "TotalCount, NextToken, PageSize, RequestId, PageNumber, Disks",
+        "Attachment": "AttachedTime, InstanceId, Device",
+        "VpcAttributes": "PrivateIpAddress, VpcId, VSwitchId, NatIpAddress",
+    ].mapValues { $0.components(separatedBy: ", ") }
+
+    @Test("any order of the members comes out as ECS wrote them (ties within a bucket keep their given order)")
+    func capturedOrders() {
+        for (object, names) in Self.captured {
+            #expect(JavaHashMapOrder.permutation(of: names).map { names[$0] } == names, "\(object)")
+            // Alphabetical input: every member lands in ECS's bucket order; only bucket ties may differ.
+            let sorted = names.sorted()
+            let reordered = JavaHashMapOrder.permutation(of: sorted).map { sorted[$0] }
+            #expect(Set(reordered) == Set(names))
+            #expect(reordered.first == names.first || object == "Disk" || object == "Snapshot", "\(object)")
+        }
+    }
+
+    @Test("Java's String.hashCode, and the table growing past three quarters")
+    func hashAndCapacity() {
+        #expect(JavaHashMapOrder.hashCode("") == 0)
+        #expect(JavaHashMapOrder.hashCode("a") == 97)
+        #expect(JavaHashMapOrder.hashCode("hello") == 99_162_322)
+        #expect(JavaHashMapOrder.capacity(forCount: 12) == 16)
+        #expect(JavaHashMapOrder.capacity(forCount: 13) == 32)
+        #expect(JavaHashMapOrder.capacity(forCount: 53) == 128)
+    }
+
+    @Test("success bodies render in ECS's order in JSON and XML; EipAddress comes before PublicIpAddress")
+    func rendering() {
+        let instance = WireValue.object(Self.captured["Instance"]!.reversed().map { ($0, .string("")) })
+        let json = String(decoding: ResponseFormat.json.render(instance, root: "x", order: .javaHashMap), as: UTF8.self)
+        #expect(json.hasPrefix(#"{"ResourceGroupId":"","#))
+        let eip = json.range(of: "EipAddress")!, publicIp = json.range(of: "PublicIpAddress")!
+        #expect(eip.lowerBound < publicIp.lowerBound)
+        let xml = String(decoding: ResponseFormat.xml.render(instance, root: "R", order: .javaHashMap), as: UTF8.self)
+        #expect(xml.contains("<R><ResourceGroupId></ResourceGroupId>"))
+        // Error bodies keep the gateway's fixed order.
+        let error = String(decoding: ErrorBody.render(.internalError, requestId: "R", hostId: "h", format: .json), as: UTF8.self)
+        #expect(error.hasPrefix(#"{"RequestId":"R","HostId":"h","Code""#))
+    }
+
+    @Test("DEL, C1 controls and U+FFFE/U+FFFF are escaped in JSON; other characters pass")
+    func yamlSafeJSON() {
+        let text = String(decoding: ResponseFormat.json.render(.string("a\u{7F}b\u{85}c\u{9F}d\u{FFFE}e\u{FFFF}é中😀"), root: "x"), as: UTF8.self)
+        #expect(text == #""a\u007fb\u0085c\u009fd\ufffee\uffffé中😀""#)
+    }
+}

@@ -23,6 +23,9 @@ public struct InstanceType: Sendable, Equatable {
         }
     }
 
+    /// The family a type belongs to: `ecs.g7` for `ecs.g7.large`.
+    public var family: String { id.split(separator: ".").prefix(2).joined(separator: ".") }
+
     /// The catalogue's type IDs in order, for messages that say what is supported.
     public static var catalogueIDs: [String] { catalogue.keys.sorted() }
 

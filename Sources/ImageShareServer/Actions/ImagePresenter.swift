@@ -62,7 +62,16 @@ enum ImagePresenter {
             ("LoginAsNonRootSupported", .bool(false)),
             ("DiskDeviceMappings", .collection("DiskDeviceMapping", mappings)),
             ("Tags", .collection("Tag", image.tags.map(TagPresenter.value))),
-            ("Features", .object([("NvmeSupport", .string("supported")), ("ImdsSupport", .string("v1"))])),
+            (
+                "Features",
+                .object([
+                    ("NvmeSupport", .string("supported")), ("ImdsSupport", .string("v1")), ("CpuOnlineUpgrade", .string("")),
+                    ("CpuOnlineDowngrade", .string("")), ("MemoryOnlineUpgrade", .string("")), ("MemoryOnlineDowngrade", .string("")),
+                ])
+            ),
+            ("Usable", .bool(image.status == .available || image.status == .deprecated)),
+            ("SecureBootOptions", .object([("SecureBootSupport", .string("false"))])),
+            ("DetectionOptions", .object([("Status", .string("")), ("Items", .collection("Item", []))])),
         ])
     }
 }

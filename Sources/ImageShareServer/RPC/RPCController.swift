@@ -60,7 +60,9 @@ struct RPCController: Sendable {
             let members = try await handler(
                 ActionRequest(action: action, parameters: parameters, caller: caller, requestId: requestId, now: now()))
             let value = WireValue.object([("RequestId", .string(requestId))] + members)
-            return Self.response(status: 200, body: format.render(value, root: action + "Response"), format: format)
+            // Members in the order ECS's service writes them; some clients depend on it (footmark).
+            return Self.response(
+                status: 200, body: format.render(value, root: action + "Response", order: .javaHashMap), format: format)
         } catch let error as ECSError {
             // A passing dry run travels as an error on the wire, but nothing failed.
             logger.info(
