@@ -888,8 +888,11 @@ CONTROLS: List[Control] = [
         ("InstanceName", "实例-1"), ("HostName", "ab"), ("InstanceChargeType", "PrePaid")]))),
     Control("RunInstances-categories-and-20-tags", lambda w: w.v2("RunInstances", merged("RunInstances", [
         ("SystemDisk.Category", "cloud_auto"), ("DataDisk.1.Size", "40"),
-        ("DataDisk.1.Category", "cloud_essd_entry"), ("SecurityGroupId", "sg-" + "a" * 61),
+        ("DataDisk.1.Category", "cloud_essd_entry"),
         ("VSwitchId", "vsw-" + "b" * 60)] + tags(*[(f"k{i}", "v" * 128) for i in range(20)])))),
+    # a 64-character group ID passes the length limit and is then looked up: no such group
+    Control("RunInstances-unknown-64-char-security-group", lambda w: w.v2("RunInstances", merged("RunInstances", [
+        ("SecurityGroupId", "sg-" + "a" * 61)])), expect=("InvalidSecurityGroupId.NotFound", 404)),
     Control("CreateImage-edge-fields", lambda w: w.v2("CreateImage", merged("CreateImage", [
         ("ImageName", "镜像" + "a" * 126), ("Description", "d" * 256), ("ImageFamily", "fam.ily:1_x-y"),
         ("ImageVersion", "v" * 40)] + tags(("k" * 128, "<&>\"'"), ("team", ""))))),

@@ -16,6 +16,11 @@ public struct ParameterBag: Sendable {
 
     public subscript(name: String) -> String? { values[name] }
 
+    /// Whether any parameter with a non-empty value starts with `prefix` (`Filter.`, `Ipv6Address.`).
+    public func hasValue(withPrefix prefix: String) -> Bool {
+        values.contains { $0.key.hasPrefix(prefix) && !$0.value.isEmpty }
+    }
+
     /// The value, or nil when absent or empty (SDKs omit unset fields; an empty value means "not set").
     public func string(_ name: String) -> String? {
         guard let value = values[name], !value.isEmpty else { return nil }
@@ -65,14 +70,49 @@ public struct ParameterBag: Sendable {
         return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    /// A JSON array of strings in one parameter (`InstanceIds=["i-1","i-2"]`); nil when absent.
-    public func jsonStringArray(_ name: String) throws(ECSError) -> [String]? {
+    /// A list of IDs in one parameter (`InstanceIds`, `DiskIds`, `SnapshotIds`), in every form real clients
+    /// send: a JSON array (`["i-1","i-2"]`), the Python form of a list (`['s-1']`, footmark), quoted IDs
+    /// without commas (`["d-1""d-2"]`, footmark too), an unquoted array (`[i-1,i-2]`) and a bare or
+    /// comma-separated ID (`i-1`, `i-1,i-2`). nil when absent; `InvalidParameter` for anything else.
+    public func idArray(_ name: String) throws(ECSError) -> [String]? {
         guard let text = string(name) else { return nil }
-        guard let data = text.data(using: .utf8),
-            let array = try? JSONSerialization.jsonObject(with: data) as? [Any],
-            array.allSatisfy({ $0 is String })
-        else { throw .invalidParameter(name, "must be a JSON array of strings") }
-        return array.compactMap { $0 as? String }
+        let invalid = ECSError.invalidParameter(name, "must be a JSON array of IDs such as [\"i-1\",\"i-2\"] (or a single ID)")
+        guard let ids = Self.parseIDList(text.trimmingCharacters(in: .whitespaces)) else { throw invalid }
+        return ids
+    }
+
+    static func parseIDList(_ text: String) -> [String]? {
+        guard text.hasPrefix("["), text.hasSuffix("]"), text.count >= 2 else { return bareIDs(Substring(text)) }
+        let inner = text.dropFirst().dropLast()
+        guard inner.contains(where: { $0 == "\"" || $0 == "'" }) else { return bareIDs(inner) }
+        // Quoted IDs: between the quotes only commas and spaces, inside them no escapes.
+        var ids: [String] = []
+        var index = inner.startIndex
+        while index < inner.endIndex {
+            let character = inner[index]
+            if character == "," || character == " " {
+                index = inner.index(after: index)
+                continue
+            }
+            guard character == "\"" || character == "'",
+                let close = inner[inner.index(after: index)...].firstIndex(of: character)
+            else { return nil }
+            let id = String(inner[inner.index(after: index)..<close])
+            guard isPlainID(id) else { return nil }
+            ids.append(id)
+            index = inner.index(after: close)
+        }
+        return ids
+    }
+
+    /// Comma-separated IDs without quotes; empty entries are skipped (`[]` is an empty list).
+    private static func bareIDs(_ text: Substring) -> [String]? {
+        let ids = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return ids.allSatisfy(isPlainID) ? ids : nil
+    }
+
+    private static func isPlainID(_ id: String) -> Bool {
+        !id.isEmpty && !id.contains(where: { $0 == "\"" || $0 == "'" || $0 == "[" || $0 == "]" || $0 == "\\" || $0.isWhitespace })
     }
 
     /// A value that must be one of an enumeration's raw values, matched case-insensitively.
@@ -92,8 +132,17 @@ public struct ParameterBag: Sendable {
         return match
     }
 
-    /// `PageNumber` (≥ 1, default 1) and `PageSize` (1…`maxSize`, default `defaultSize`).
-    public func page(defaultSize: Int = 10, maxSize: Int = 100) throws(ECSError) -> PageRequest {
+    /// `PageNumber` (≥ 1, default 1) and `PageSize` (1…`maxSize`, default `defaultSize`); or, where the
+    /// action has them, `NextToken` (a token this server answered) and `MaxResults` (1…`maxSize`), which win.
+    public func page(defaultSize: Int = 10, maxSize: Int = 100, tokens: Bool = false) throws(ECSError) -> PageRequest {
+        if tokens, string("NextToken") != nil || string("MaxResults") != nil {
+            let size = try int("MaxResults", in: 1...maxSize) ?? defaultSize
+            guard let token = string("NextToken") else { return PageRequest(offset: 0, size: size) }
+            guard let offset = Int(token), offset >= 0, offset <= Int(Int32.max) else {
+                throw .invalidParameter("NextToken", "not a token this server answered")
+            }
+            return PageRequest(offset: offset, size: size)
+        }
         let number = try int("PageNumber", in: 1...Int(Int32.max)) ?? 1
         let size = try int("PageSize", in: 1...maxSize) ?? defaultSize
         return PageRequest(number: number, size: size)

@@ -13,6 +13,8 @@ public enum RequestLimits {
     public static let maxNameBytes = 128
     /// The longest value an action reads that has no tighter rule of its own (a list of 100 IDs fits).
     public static let maxValueBytes = 4_096
+    /// `UserData`: Base64 of up to 32 KiB (ECS's limit on the decoded data), checked exactly by the actions.
+    public static let maxUserDataBytes = 43_692
 
     /// Throws `InvalidParameter` for the first pair that breaks a limit.
     public static func check(_ pairs: [(name: String, value: String)]) throws(ECSError) {
@@ -27,10 +29,13 @@ public enum RequestLimits {
             guard !containsControlCharacter(name) else {
                 throw .invalidParameter(shown, "the name contains a control character")
             }
-            guard value.utf8.count <= maxValueBytes else {
-                throw .invalidParameter(shown, "at most \(maxValueBytes) bytes")
+            let limit = name == "UserData" ? maxUserDataBytes : maxValueBytes
+            guard value.utf8.count <= limit else {
+                throw .invalidParameter(shown, "at most \(limit) bytes")
             }
-            guard !containsControlCharacter(value) else {
+            // Base64 tools wrap lines; user data is the one value where a line break is expected.
+            let checked = name == "UserData" ? value.filter { $0 != "\n" && $0 != "\r\n" && $0 != "\r" } : value
+            guard !containsControlCharacter(checked) else {
                 throw .invalidParameter(shown, "control characters (U+0000-U+001F, U+007F-U+009F) are not accepted")
             }
         }

@@ -37,6 +37,16 @@ public enum TextRules {
         return name.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || ".:_-[],".unicodeScalars.contains($0) }
     }
 
+    /// Disk and security-group names: 2–128 characters, starting with a letter or CJK character, made of
+    /// letters, digits, CJK and `. : _ -`, not starting with `http://` or `https://`.
+    public static func isValidResourceName(_ name: String) -> Bool {
+        guard (2...maxNameLength).contains(name.count), let first = name.unicodeScalars.first, isLetter(first) else {
+            return false
+        }
+        if hasForbiddenPrefix(name, ["http://", "https://"]) { return false }
+        return name.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || ".:_-".unicodeScalars.contains($0) }
+    }
+
     /// Host names: 2–64 letters, digits, `.` and `-`, not starting or ending with `.` or `-`, and no `.`
     /// or `-` next to another.
     public static func isValidHostName(_ name: String) -> Bool {

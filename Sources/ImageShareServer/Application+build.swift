@@ -53,21 +53,29 @@ public struct ServerDependencies: Sendable {
     public let instances: any InstanceStore
     public let accounts: any AccountStore
     public let console: any ConsoleStore
+    public let securityGroups: any SecurityGroupStore
+    public let tags: any TagStore
 
     public init(
         credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
-        console: any ConsoleStore
+        console: any ConsoleStore, securityGroups: any SecurityGroupStore, tags: any TagStore
     ) {
         self.credentials = credentials
         self.images = images
         self.instances = instances
         self.accounts = accounts
         self.console = console
+        self.securityGroups = securityGroups
+        self.tags = tags
     }
 
     /// One store that implements every port (the SQL store does, on both engines).
-    public init(store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore) {
-        self.init(credentials: store, images: store, instances: store, accounts: store, console: store)
+    public init(
+        store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore & SecurityGroupStore & TagStore
+    ) {
+        self.init(
+            credentials: store, images: store, instances: store, accounts: store, console: store, securityGroups: store,
+            tags: store)
     }
 }
 
@@ -120,5 +128,10 @@ func makeActionRegistry(configuration: ServerConfiguration, dependencies: Server
     InstanceActions(catalogue: catalogue, store: dependencies.instances, instanceQuota: configuration.instanceQuota)
         .register(in: &registry)
     DiskActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
+    InstanceAttributeActions(regions: configuration.regions, store: dependencies.instances).register(in: &registry)
+    DiskLifecycleActions(regions: configuration.regions, store: dependencies.instances).register(in: &registry)
+    SecurityGroupActions(regions: configuration.regions, store: dependencies.securityGroups).register(in: &registry)
+    TagActions(regions: configuration.regions, store: dependencies.tags).register(in: &registry)
+    ZoneActions(regions: configuration.regions).register(in: &registry)
     return registry
 }

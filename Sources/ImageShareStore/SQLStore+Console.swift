@@ -58,7 +58,7 @@ extension SQLStore: ConsoleStore {
     }
 
     public func updateSession(idHash: String, regionId: String?, language: String?) async throws {
-        try await write { db in
+        _ = try await write { db in
             try db.execute(
                 sql: "UPDATE console_sessions SET region_id = COALESCE(?, region_id), language = COALESCE(?, language) WHERE id_hash = ?",
                 arguments: [regionId, language, idHash])
@@ -66,11 +66,11 @@ extension SQLStore: ConsoleStore {
     }
 
     public func deleteSession(idHash: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM console_sessions WHERE id_hash = ?", arguments: [idHash]) }
+        _ = try await write { db in try db.execute(sql: "DELETE FROM console_sessions WHERE id_hash = ?", arguments: [idHash]) }
     }
 
     public func deleteSessions(accountId: String, keeping idHash: String?) async throws {
-        try await write { db in
+        _ = try await write { db in
             try db.execute(
                 sql: "DELETE FROM console_sessions WHERE account_id = ? AND id_hash <> ?", arguments: [accountId, idHash ?? ""])
         }
@@ -114,7 +114,7 @@ extension SQLStore: ConsoleStore {
 
     public func clearSignInFailures(subjects: [String]) async throws {
         guard !subjects.isEmpty else { return }
-        try await write { db in
+        _ = try await write { db in
             try db.execute(sql: "DELETE FROM sign_in_failures WHERE subject IN (\(placeholders(subjects.count)))", arguments: subjects)
         }
     }

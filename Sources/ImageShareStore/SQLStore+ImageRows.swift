@@ -27,14 +27,7 @@ extension SQLStore {
             disks[try row.get("image_id"), default: []].append(
                 DiskDeviceMapping(device: try row.get("device"), type: try row.get("type"), snapshotId: try row.get("snapshot_id"), sizeGiB: try row.get("size_gib")))
         }
-        var tags: [String: [ResourceTag]] = [:]
-        for row in try SQLRow.fetchAll(
-            db,
-            sql: "SELECT * FROM image_tags WHERE image_id IN (\(placeholders(ids.count))) ORDER BY image_id, tag_key",
-            arguments: ids)
-        {
-            tags[try row.get("image_id"), default: []].append(ResourceTag(key: try row.get("tag_key"), value: try row.get("tag_value")))
-        }
+        let tags = try TagTable(.image).tags(of: ids, in: db)
         return try rows.map { row in
             let id: String = try row.get("id")
             return try image(from: row, disks: disks[id] ?? [], tags: tags[id] ?? [], now: now)

@@ -129,7 +129,9 @@ extension SQLStore: ImageStore {
                 db,
                 sql: "SELECT EXISTS (SELECT 1 FROM images WHERE copied_from = ? AND status = 'Creating' AND ready_at > ?)",
                 arguments: [imageId, now.storeMillis]) ?? false
-            try ImageRules.checkDeletable(image, force: force, isBeingCopied: copying)
+            let usedByOwner = try db.fetchOne(
+                "SELECT 1 FROM disks WHERE image_id = ? AND type = 'system' AND owner_id = ?", [imageId, ownerId]) != nil
+            try ImageRules.checkDeletable(image, usedByOwnerInstances: usedByOwner, force: force, isBeingCopied: copying)
             // Shares, tags and disk mappings go with it (ON DELETE CASCADE); its snapshots stay, as on ECS.
             try db.execute(sql: "DELETE FROM images WHERE id = ?", arguments: [imageId])
         }
@@ -216,21 +218,23 @@ extension SQLStore: ImageStore {
         }
         if let ids = filter.imageIds { clause.add("i.id", in: Array(ids)) }
         if let owner = filter.ownerId { clause.add("i.owner_id = ?", [owner]) }
-        let statuses = filter.statuses.map(\.rawValue)
-        clause.add("\(effectiveStatusSQL) IN (\(placeholders(statuses.count)))", [now.storeMillis] + statuses)
+        let statuses = filter.statuses.map(\.rawValue).sorted()
+        if statuses.isEmpty {
+            clause.add("1 = 0")
+        } else {
+            clause.add("\(effectiveStatusSQL) IN (\(placeholders(statuses.count)))", [now.storeMillis] + statuses)
+        }
         if let osType = filter.osType { clause.add("i.os_type = ?", [osType.rawValue]) }
         if let architecture = filter.architecture { clause.add("i.architecture = ?", [architecture.rawValue]) }
+        if let runnable = filter.runnableArchitectures { clause.add("i.architecture", in: runnable.map(\.rawValue).sorted()) }
+        if let snapshotId = filter.snapshotId {
+            clause.add("EXISTS (SELECT 1 FROM image_disks m WHERE m.image_id = i.id AND m.snapshot_id = ?)", [snapshotId])
+        }
         if let family = filter.imageFamily { clause.add("i.image_family = ?", [family]) }
         if let name = filter.nameContains, !name.isEmpty {
             clause.add("i.name \(dialect.caseInsensitiveLike) ? ESCAPE '\\'", ["%" + likeEscaped(name) + "%"])
         }
-        for tag in filter.tags {
-            if let value = tag.value {
-                clause.add("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ? AND t.tag_value = ?)", [tag.key, value])
-            } else {
-                clause.add("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag_key = ?)", [tag.key])
-            }
-        }
+        clause.addTags(filter.tags, TagTable(.image), idColumn: "i.id")
         if let from = filter.createdFrom { clause.add("i.created_at >= ?", [from.storeMillis]) }
         if let until = filter.createdUntil { clause.add("i.created_at <= ?", [until.storeMillis]) }
         if let inUse = filter.inUse {
@@ -277,9 +281,6 @@ extension SQLStore: ImageStore {
                 sql: "INSERT INTO image_disks (image_id, position, device, type, snapshot_id, size_gib) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [id, position, mapping.device, mapping.type, mapping.snapshotId, mapping.sizeGiB])
         }
-        for tag in tags {
-            try db.execute(
-                sql: "INSERT INTO image_tags (image_id, tag_key, tag_value) VALUES (?, ?, ?)", arguments: [id, tag.key, tag.value])
-        }
+        try TagTable(.image).insert(tags, for: id, in: db)
     }
 }

@@ -12,6 +12,7 @@ extension SQLStore: InstanceStore {
                     db, sql: "SELECT COUNT(*) FROM instances WHERE owner_id = ? AND region_id = ?",
                     arguments: [launch.ownerId, launch.regionId]) ?? 0
                 try InstanceRules.checkQuota(ownedInRegion: owned, adding: launch.amount, quota: quota)
+                try Self.checkSecurityGroups(db, launch.securityGroupIds, ownerId: launch.ownerId, regionId: launch.regionId)
                 for snapshotId in launch.dataDisks.compactMap(\.snapshotId) {
                     _ = try Self.ownedSnapshot(db, id: snapshotId, ownerId: launch.ownerId, regionId: launch.regionId)
                 }
@@ -25,8 +26,9 @@ extension SQLStore: InstanceStore {
                         sql: """
                             INSERT INTO instances (id, region_id, zone_id, owner_id, name, description, host_name, instance_type,
                                 image_id, status, created_at, started_at, security_group_ids, vswitch_id, vpc_id, private_ip,
-                                charge_type, os_type, os_name, os_name_en)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                charge_type, os_type, os_name, os_name_en, user_data, public_ip, internet_charge_type,
+                                max_bandwidth_out, max_bandwidth_in, key_pair_name)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
                             id, launch.regionId, launch.zoneId, launch.ownerId, name, launch.description,
@@ -35,12 +37,13 @@ extension SQLStore: InstanceStore {
                             launch.securityGroupIds.joined(separator: ","), launch.vSwitchId,
                             launch.vSwitchId.isEmpty ? "" : "vpc-" + id.dropFirst(2), Self.privateIp(for: id),
                             launch.chargeType, launch.image.os.osType.rawValue, launch.image.os.osName, launch.image.os.osNameEn,
+                            launch.userData,
+                            // RunInstances with public bandwidth assigns a public IP; CreateInstance waits for AllocatePublicIpAddress.
+                            launch.startRunning && launch.network.maxBandwidthOut > 0 ? Self.publicIp(for: id) : "",
+                            launch.network.internetChargeType, launch.network.maxBandwidthOut, launch.network.maxBandwidthIn,
+                            launch.network.keyPairName,
                         ])
-                    for tag in launch.tags {
-                        try db.execute(
-                            sql: "INSERT INTO instance_tags (instance_id, tag_key, tag_value) VALUES (?, ?, ?)",
-                            arguments: [id, tag.key, tag.value])
-                    }
+                    try TagTable(.instance).insert(launch.tags, for: id, in: db)
                     try Self.insertDisk(
                         db, instanceId: id, launch: launch, type: "system", device: "/dev/xvda", sizeGiB: launch.systemDiskSizeGiB,
                         category: launch.systemDiskCategory, imageId: launch.image.id, snapshotId: "", deleteWithInstance: true, now: now)
@@ -70,15 +73,17 @@ extension SQLStore: InstanceStore {
             if let pattern = filter.namePattern {
                 clause.add("name \(db.dialect.caseInsensitiveLike) ? ESCAPE '\\'", [likeEscaped(pattern).replacingOccurrences(of: "*", with: "%")])
             }
+            Self.addCriteria(of: filter, to: &clause)
             let (rows, total) = try clause.page(of: "instances", in: db, offset: offset, limit: limit)
-            return (try rows.map { try Self.instance(from: $0, db: db) }, total)
+            return (try Self.instances(from: rows, db: db), total)
         }
     }
 
     public func instance(id: String, ownerId: String) async throws -> Instance? {
         try await read { db in
-            try SQLRow.fetchOne(db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
-                .map { try Self.instance(from: $0, db: db) }
+            try Self.instances(
+                from: SQLRow.fetchAll(db, sql: "SELECT * FROM instances WHERE id = ? AND owner_id = ?", arguments: [id, ownerId]), db: db
+            ).first
         }
     }
 
@@ -154,7 +159,7 @@ extension SQLStore: InstanceStore {
 
     public func disk(id: String, ownerId: String) async throws -> Disk? {
         try await read { db in
-            try Self.diskRow(db, id: id, ownerId: ownerId).map { try Self.disk(from: $0) }
+            try Self.disks(from: Self.diskRow(db, id: id, ownerId: ownerId).map { [$0] } ?? [], db: db).first
         }
     }
 
@@ -168,8 +173,9 @@ extension SQLStore: InstanceStore {
             if let instanceId = filter.instanceId { clause.add("instance_id = ?", [instanceId]) }
             if let type = filter.type { clause.add("type = ?", [type]) }
             if let status = filter.status { clause.add("status = ?", [status]) }
+            Self.addCriteria(of: filter, to: &clause)
             let (rows, total) = try clause.page(of: "disks", in: db, offset: offset, limit: limit)
-            return (try rows.map { try Self.disk(from: $0) }, total)
+            return (try Self.disks(from: rows, db: db), total)
         }
     }
 
@@ -190,7 +196,7 @@ extension SQLStore: InstanceStore {
     }
 
     /// The caller's disk row, or nil: another account's disk looks like no disk at all.
-    private static func diskRow(_ db: any SQLSession, id: String, ownerId: String) throws -> SQLRow? {
+    static func diskRow(_ db: any SQLSession, id: String, ownerId: String) throws -> SQLRow? {
         try SQLRow.fetchOne(db, sql: "SELECT * FROM disks WHERE id = ? AND owner_id = ?", arguments: [id, ownerId])
     }
 
@@ -203,8 +209,14 @@ extension SQLStore: InstanceStore {
             if let ids = filter.ids { clause.add("id", in: ids) }
             if let diskId = filter.diskId { clause.add("source_disk_id = ?", [diskId]) }
             if let instanceId = filter.instanceId { clause.add("source_instance_id = ?", [instanceId]) }
+            Self.addCriteria(of: filter, to: &clause)
             let (rows, total) = try clause.page(of: "snapshots", in: db, offset: offset, limit: limit)
-            return (try rows.map { try Self.snapshot(from: $0) }, total)
+            let tags = try TagTable(.snapshot).tags(of: try rows.map { try $0.get("id") }, in: db)
+            return (try rows.map { row in
+                var snapshot = try Self.snapshot(from: row)
+                snapshot.tags = tags[snapshot.id] ?? []
+                return snapshot
+            }, total)
         }
     }
 
@@ -237,6 +249,12 @@ extension SQLStore: InstanceStore {
             ])
     }
 
+    /// A stable public address derived from the instance ID (47.0.0.0/8, where Alibaba Cloud's addresses are).
+    static func publicIp(for id: String) -> String {
+        let bytes = Array(id.utf8)
+        return "47.\(Int(bytes[5])).\(Int(bytes[6])).\(Int(bytes[7]) % 254 + 1)"
+    }
+
     /// A stable private address in 172.16.0.0/12 derived from the instance ID.
     private static func privateIp(for id: String) -> String {
         let bytes = Array(id.utf8)
@@ -244,21 +262,39 @@ extension SQLStore: InstanceStore {
         return "172.\(16 + a).\(b).\(c)"
     }
 
-    private static func instance(from row: SQLRow, db: any SQLSession) throws -> Instance {
-        let id: String = try row.get("id")
-        let tags = try SQLRow.fetchAll(db, sql: "SELECT tag_key, tag_value FROM instance_tags WHERE instance_id = ? ORDER BY tag_key", arguments: [id])
-            .map { ResourceTag(key: try $0.get("tag_key"), value: try $0.get("tag_value")) }
-        let type: String = try row.get("instance_type")
-        let groups: String = try row.get("security_group_ids")
-        return Instance(
-            id: id, regionId: try row.get("region_id"), zoneId: try row.get("zone_id"), ownerId: try row.get("owner_id"), name: try row.get("name"),
-            description: try row.get("description"), hostName: try row.get("host_name"),
-            instanceType: InstanceType.catalogue[type] ?? InstanceType(id: type, cpu: 2, memoryMiB: 4_096),
-            imageId: try row.get("image_id"), status: InstanceStatus(rawValue: try row.get("status")) ?? .stopped,
-            creationTime: Date(storeMillis: try row.get("created_at")), startTime: (try row.get("started_at") as Int64?).map(Date.init(storeMillis:)),
-            securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: try row.get("vswitch_id"),
-            vpcId: try row.get("vpc_id"), privateIp: try row.get("private_ip"), chargeType: try row.get("charge_type"), osType: try row.get("os_type"),
-            osName: try row.get("os_name"), osNameEn: try row.get("os_name_en"), tags: tags)
+    /// Instances from their rows, tags included (one query for all of them).
+    static func instances(from rows: [SQLRow], db: any SQLSession) throws -> [Instance] {
+        let tags = try TagTable(.instance).tags(of: try rows.map { try $0.get("id") }, in: db)
+        return try rows.map { row in
+            let id: String = try row.get("id")
+            let type: String = try row.get("instance_type")
+            let groups: String = try row.get("security_group_ids")
+            var instance = Instance(
+                id: id, regionId: try row.get("region_id"), zoneId: try row.get("zone_id"), ownerId: try row.get("owner_id"), name: try row.get("name"),
+                description: try row.get("description"), hostName: try row.get("host_name"),
+                instanceType: InstanceType.catalogue[type] ?? InstanceType(id: type, cpu: 2, memoryMiB: 4_096),
+                imageId: try row.get("image_id"), status: InstanceStatus(rawValue: try row.get("status")) ?? .stopped,
+                creationTime: Date(storeMillis: try row.get("created_at")), startTime: (try row.get("started_at") as Int64?).map(Date.init(storeMillis:)),
+                securityGroupIds: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init), vSwitchId: try row.get("vswitch_id"),
+                vpcId: try row.get("vpc_id"), privateIp: try row.get("private_ip"), chargeType: try row.get("charge_type"), osType: try row.get("os_type"),
+                osName: try row.get("os_name"), osNameEn: try row.get("os_name_en"), tags: tags[id] ?? [])
+            instance.userData = try row.get("user_data")
+            instance.publicIp = try row.get("public_ip")
+            instance.network = InstanceNetwork(
+                internetChargeType: try row.get("internet_charge_type"), maxBandwidthOut: try row.get("max_bandwidth_out"),
+                maxBandwidthIn: try row.get("max_bandwidth_in"), keyPairName: try row.get("key_pair_name"))
+            return instance
+        }
+    }
+
+    /// Disks from their rows, tags included.
+    static func disks(from rows: [SQLRow], db: any SQLSession) throws -> [Disk] {
+        let tags = try TagTable(.disk).tags(of: try rows.map { try $0.get("id") }, in: db)
+        return try rows.map { row in
+            var disk = try disk(from: row)
+            disk.tags = tags[disk.id] ?? []
+            return disk
+        }
     }
 
     private static func disk(from row: SQLRow) throws -> Disk {
@@ -267,7 +303,8 @@ extension SQLStore: InstanceStore {
             name: try row.get("name"), type: try row.get("type"), category: try row.get("category"), sizeGiB: try row.get("size_gib"), device: try row.get("device"),
             status: try row.get("status"), imageId: try row.get("image_id"), imageOwnerId: try row.get("image_owner_id"), sourceSnapshotId: try row.get("source_snapshot_id"),
             deleteWithInstance: try row.get("delete_with_instance"), creationTime: Date(storeMillis: try row.get("created_at")),
-            attachedTime: (try row.get("attached_at") as Int64?).map(Date.init(storeMillis:)))
+            attachedTime: (try row.get("attached_at") as Int64?).map(Date.init(storeMillis:)),
+            description: try row.get("description"), detachedTime: (try row.get("detached_at") as Int64?).map(Date.init(storeMillis:)))
     }
 
     private static func snapshot(from row: SQLRow) throws -> Snapshot {

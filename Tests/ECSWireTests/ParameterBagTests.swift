@@ -40,8 +40,28 @@ struct ParameterBagTests {
     func lists() throws {
         #expect(bag.indexedList("AddAccount") == ["1111111111111111", "2222222222222222"])
         #expect(bag.commaList("ImageId") == ["m-a", "m-b"])
-        #expect(try bag.jsonStringArray("InstanceIds") == ["i-1", "i-2"])
-        #expect(throws: ECSError.self) { try ParameterBag([("InstanceIds", "i-1")]).jsonStringArray("InstanceIds") }
+        #expect(try bag.idArray("InstanceIds") == ["i-1", "i-2"])
+    }
+
+    @Test("ID lists in every form real clients send; anything else is InvalidParameter")
+    func idListForms() throws {
+        let accepted: [(String, [String])] = [
+            (#"["i-1","i-2"]"#, ["i-1", "i-2"]),  // JSON (official SDKs, Libcloud)
+            (#"[ "i-1" , "i-2" ]"#, ["i-1", "i-2"]),
+            ("['s-1']", ["s-1"]),  // str(list) (footmark's SnapshotIds)
+            ("['s-1', 's-2']", ["s-1", "s-2"]),
+            (#"["d-1""d-2"]"#, ["d-1", "d-2"]),  // footmark's hand-built DiskIds
+            ("[i-1,i-2]", ["i-1", "i-2"]),
+            ("i-1", ["i-1"]),
+            ("i-1, i-2", ["i-1", "i-2"]),
+            ("[]", []),
+        ]
+        for (text, ids) in accepted {
+            #expect(try ParameterBag([("InstanceIds", text)]).idArray("InstanceIds") == ids, "\(text)")
+        }
+        for text in [#"["i-1"#, #"["i-1"x]"#, #"["i\"1"]"#, "['i 1']", #"["i-1',"i-2"]"#, #"[["i-1"]]"#, #"[{"a":1}]"#, "[1 2]"] {
+            #expect(throws: ECSError.self, "\(text)") { try ParameterBag([("InstanceIds", text)]).idArray("InstanceIds") }
+        }
     }
 
     @Test("paging defaults and limits")

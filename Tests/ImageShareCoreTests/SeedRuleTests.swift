@@ -102,19 +102,21 @@ struct SeedRuleTests {
     func s7DeleteRefusedWhileShared() throws {
         for force in [false, true] {
             #expect(throws: ECSError.imageUseShared) {
-                try ImageRules.checkDeletable(Self.customImage(shareCount: 1), force: force, isBeingCopied: false)
+                try ImageRules.checkDeletable(Self.customImage(shareCount: 1), usedByOwnerInstances: false, force: force, isBeingCopied: false)
             }
             #expect(throws: ECSError.imageUseShared) {
-                try ImageRules.checkDeletable(Self.customImage(isPublic: true), force: force, isBeingCopied: false)
+                try ImageRules.checkDeletable(Self.customImage(isPublic: true), usedByOwnerInstances: false, force: force, isBeingCopied: false)
             }
         }
-        try ImageRules.checkDeletable(Self.customImage(), force: false, isBeingCopied: false)
+        try ImageRules.checkDeletable(Self.customImage(), usedByOwnerInstances: false, force: false, isBeingCopied: false)
         #expect(throws: ECSError.imageUsingByInstance) {
-            try ImageRules.checkDeletable(Self.customImage(inUse: true), force: false, isBeingCopied: false)
+            try ImageRules.checkDeletable(Self.customImage(inUse: true), usedByOwnerInstances: true, force: false, isBeingCopied: false)
         }
-        try ImageRules.checkDeletable(Self.customImage(inUse: true), force: true, isBeingCopied: false)
+        try ImageRules.checkDeletable(Self.customImage(inUse: true), usedByOwnerInstances: true, force: true, isBeingCopied: false)
+        // Only the owner's own instances hold it: a former recipient's do not.
+        try ImageRules.checkDeletable(Self.customImage(inUse: true), usedByOwnerInstances: false, force: false, isBeingCopied: false)
         #expect(throws: ECSError.imageCopying) {
-            try ImageRules.checkDeletable(Self.customImage(), force: true, isBeingCopied: true)
+            try ImageRules.checkDeletable(Self.customImage(), usedByOwnerInstances: false, force: true, isBeingCopied: true)
         }
         #expect(ECSError.imageUseShared.httpStatus == 403)
     }

@@ -41,7 +41,7 @@ struct StoreFixture {
                 instanceType: InstanceType.catalogue["ecs.g7.large"]!, amount: amount, name: nil, hostName: nil,
                 description: "", systemDiskCategory: "cloud_essd", systemDiskSizeGiB: max(20, image.sizeGiB),
                 dataDisks: [DataDiskRequest(sizeGiB: 40, category: "cloud_essd", snapshotId: nil, deleteWithInstance: false)],
-                securityGroupIds: ["sg-1"], vSwitchId: "", chargeType: "PostPaid", tags: [], startRunning: true),
+                securityGroupIds: [], vSwitchId: "", chargeType: "PostPaid", tags: [], startRunning: true),
             quota: quota, idempotency: token, now: Self.now)
     }
 
@@ -254,12 +254,14 @@ struct ImageStoreTests {
         try await fixture.store.modifySharePermission(
             imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, add: [], remove: [fixture.friend],
             isPublic: nil, now: now)
-        // The friend's instance still uses it (S7 recommendation: other accounts' instances count).
+        // The friend's instance still uses it, but only the owner's own instances hold an image back.
         #expect(try await fixture.image(id).inUse)
+        let own = try await fixture.launch(StoreFixture.launchImage(try await fixture.image(id)), by: fixture.owner)[0]
         await #expect(throws: ECSError.imageUsingByInstance) {
             try await fixture.store.deleteImage(imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, force: false, now: now)
         }
-        try await fixture.store.deleteImage(imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, force: true, now: now)
+        try await fixture.store.deleteInstance(id: own, ownerId: fixture.owner, force: true)
+        try await fixture.store.deleteImage(imageId: id, regionId: StoreFixture.region, ownerId: fixture.owner, force: false, now: now)
         #expect(try await fixture.store.customImage(id: id, in: StoreFixture.region, viewer: fixture.owner, now: now) == nil)
         #expect(try await fixture.visibleIDs(.ownAndShared, to: fixture.owner).isEmpty)
         // Its snapshots stay.

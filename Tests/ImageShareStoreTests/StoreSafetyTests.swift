@@ -83,7 +83,7 @@ struct DataDirectoryTests {
 
         let file = scratchDirectory()
         defer { try? FileManager.default.removeItem(at: file) }
-        FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
         await expectSetupError(.notADirectory(file.path)) { _ = try await SQLStore.sqlite(directory: file) }
     }
 
@@ -99,7 +99,7 @@ struct DataDirectoryTests {
         await expectSetupError(.keyFileMissing(keyFile.path)) { _ = try await SQLStore.sqlite(directory: directory) }
         #expect(!FileManager.default.fileExists(atPath: keyFile.path), "a new key was made")
 
-        FileManager.default.createFile(atPath: keyFile.path, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: keyFile.path, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o600])
         await expectSetupError(.keyMismatch(keyFile.path)) { _ = try await SQLStore.sqlite(directory: directory) }
 
         try original.write(to: keyFile)
@@ -226,7 +226,7 @@ struct StoreIsolationTests {
     @Test("a write the database refuses fails only its own caller, not the others committed with it")
     func groupCommitIsolation() async throws {
         let engine = try SQLiteEngine()
-        try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
+        _ = try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
         let commits = GroupCommit<String, Bool>(engine: engine) { db, items in
             // The first batch waits a moment, so that the others pile up into the next one.
             usleep(20_000)

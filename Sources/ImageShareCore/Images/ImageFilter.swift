@@ -19,6 +19,10 @@ public struct ImageFilter: Sendable {
     public var statuses: Set<ImageStatus>
     public var osType: OSType?
     public var architecture: Architecture?
+    /// `InstanceType`: only images that type can run.
+    public var runnableArchitectures: Set<Architecture>?
+    /// Images with a disk made from this snapshot.
+    public var snapshotId: String?
     public var imageFamily: String?
     /// Every tag must be present; a nil value matches any value of the key.
     public var tags: [(key: String, value: String?)] = []
@@ -45,6 +49,9 @@ public struct ImageFilter: Sendable {
         self.imageFamily = imageFamily
     }
 
+    /// Makes the query match nothing (a criterion no image here can meet, such as a resource group).
+    public mutating func matchNothing() { imageIds = [] }
+
     /// Whether the public catalogue takes part in this query at all.
     public var includesSystemImages: Bool {
         (ownerAlias == nil || ownerAlias == .system) && ownerId == nil && !communityOnly
@@ -67,6 +74,8 @@ public struct ImageFilter: Sendable {
         if !statuses.contains(image.status) { return false }
         if let osType, image.osType != osType { return false }
         if let architecture, image.architecture != architecture { return false }
+        if let runnableArchitectures, !runnableArchitectures.contains(image.architecture) { return false }
+        if let snapshotId, !image.diskDeviceMappings.contains(where: { $0.snapshotId == snapshotId }) { return false }
         if let imageFamily, image.imageFamily != imageFamily { return false }
         if let createdFrom, image.creationTime < createdFrom { return false }
         if let createdUntil, image.creationTime > createdUntil { return false }
@@ -83,16 +92,28 @@ public struct ImageFilter: Sendable {
     }
 }
 
-/// A validated `PageNumber` / `PageSize` pair.
+/// One page of a Describe call: `PageNumber` / `PageSize`, or `NextToken` / `MaxResults`.
 public struct PageRequest: Sendable, Equatable {
-    public let number: Int
+    /// The position of this page's first item.
+    public let offset: Int
     public let size: Int
 
     public init(number: Int, size: Int) {
-        self.number = number
+        self.offset = (number - 1) * size
         self.size = size
     }
 
-    /// The position of this page's first item.
-    public var offset: Int { (number - 1) * size }
+    /// A page that starts where a `NextToken` points.
+    public init(offset: Int, size: Int) {
+        self.offset = offset
+        self.size = size
+    }
+
+    /// The page number a client reads back (1 for a token page that starts mid-page).
+    public var number: Int { offset / size + 1 }
+
+    /// The `NextToken` of the answer: where the next page starts, or empty after the last.
+    public func nextToken(totalCount: Int) -> String {
+        offset + size < totalCount ? String(offset + size) : ""
+    }
 }

@@ -76,13 +76,18 @@ public enum ImageRules {
     }
 
     /// Whether the owner may delete the image (S7): never while shared (not even with `Force`), and only with
-    /// `Force` while instances use it.
-    public static func checkDeletable(_ image: Image, force: Bool, isBeingCopied: Bool) throws(ECSError) {
+    /// `Force` while the owner's own instances use it.
+    ///
+    /// Other accounts' instances made from the image while it was shared do not count: the owner cannot see
+    /// them (the error points at DescribeInstances, which shows only the caller's), and once the image is
+    /// unshared nothing the owner does could free it. Those instances keep running; their system disks can
+    /// no longer be re-initialised (S9). Libcloud, footmark and `ali_image` never send `Force`.
+    public static func checkDeletable(_ image: Image, usedByOwnerInstances: Bool, force: Bool, isBeingCopied: Bool) throws(ECSError) {
         if image.shareCount > 0 || image.isPublic { throw .imageUseShared }
         // A copy still being produced is cancelled with CancelCopyImage, not deleted.
         if image.status == .creating { throw .imageIsCreating }
         if isBeingCopied { throw .imageCopying }
-        if image.inUse && !force { throw .imageUsingByInstance }
+        if usedByOwnerInstances && !force { throw .imageUsingByInstance }
     }
 
     /// Why a system disk cannot be re-initialised from its source image (S9, S11), or nil when it can.

@@ -23,11 +23,15 @@ public struct Disk: Sendable, Equatable {
     public var deleteWithInstance: Bool
     public let creationTime: Date
     public var attachedTime: Date?
+    public var description: String
+    public var detachedTime: Date?
+    public var tags: [ResourceTag] = []
 
     public init(
         id: String, regionId: String, zoneId: String, ownerId: String, instanceId: String?, name: String,
         type: String, category: String, sizeGiB: Int, device: String, status: String, imageId: String,
-        imageOwnerId: String, sourceSnapshotId: String, deleteWithInstance: Bool, creationTime: Date, attachedTime: Date?
+        imageOwnerId: String, sourceSnapshotId: String, deleteWithInstance: Bool, creationTime: Date, attachedTime: Date?,
+        description: String = "", detachedTime: Date? = nil
     ) {
         self.id = id
         self.regionId = regionId
@@ -46,7 +50,12 @@ public struct Disk: Sendable, Equatable {
         self.deleteWithInstance = deleteWithInstance
         self.creationTime = creationTime
         self.attachedTime = attachedTime
+        self.description = description
+        self.detachedTime = detachedTime
     }
+
+    /// Data disks can be detached and attached elsewhere; system disks cannot.
+    public var isPortable: Bool { type == "data" }
 }
 
 /// A point-in-time copy of a disk.
@@ -65,6 +74,7 @@ public struct Snapshot: Sendable, Equatable {
     public let creationTime: Date
     /// What it has been used to create: `image`, `disk`, `image_disk` or `none`.
     public var usage: String
+    public var tags: [ResourceTag] = []
 
     public init(
         id: String, regionId: String, ownerId: String, name: String, description: String, sourceDiskId: String,

@@ -69,7 +69,7 @@ public struct Instance: Sendable, Equatable {
     public var status: InstanceStatus
     public let creationTime: Date
     public var startTime: Date?
-    public let securityGroupIds: [String]
+    public var securityGroupIds: [String]
     public let vSwitchId: String
     public let vpcId: String
     public let privateIp: String
@@ -78,6 +78,11 @@ public struct Instance: Sendable, Equatable {
     public var osName: String
     public var osNameEn: String
     public var tags: [ResourceTag]
+    /// Base64 text given at launch or by ModifyInstanceAttribute; empty when none.
+    public var userData: String = ""
+    /// Empty until AllocatePublicIpAddress (or a launch with public bandwidth) assigns one.
+    public var publicIp: String = ""
+    public var network = InstanceNetwork()
 
     public init(
         id: String, regionId: String, zoneId: String, ownerId: String, name: String, description: String,
@@ -106,5 +111,23 @@ public struct Instance: Sendable, Equatable {
         self.osName = osName
         self.osNameEn = osNameEn
         self.tags = tags
+    }
+}
+
+/// An instance's public network settings as RunInstances and CreateInstance set them.
+public struct InstanceNetwork: Sendable, Equatable {
+    /// `PayByTraffic` or `PayByBandwidth`.
+    public var internetChargeType: String
+    /// Mbit/s, 0–100; above 0 a RunInstances launch gets a public IP.
+    public var maxBandwidthOut: Int
+    /// Mbit/s, 1–200 (ECS's default 200 when not given).
+    public var maxBandwidthIn: Int
+    public var keyPairName: String
+
+    public init(internetChargeType: String = "PayByTraffic", maxBandwidthOut: Int = 0, maxBandwidthIn: Int = 200, keyPairName: String = "") {
+        self.internetChargeType = internetChargeType
+        self.maxBandwidthOut = maxBandwidthOut
+        self.maxBandwidthIn = maxBandwidthIn
+        self.keyPairName = keyPairName
     }
 }

@@ -52,6 +52,9 @@ public struct LaunchRequest: Sendable {
     public let tags: [ResourceTag]
     /// RunInstances starts the instances; CreateInstance leaves them `Stopped`.
     public let startRunning: Bool
+    /// Base64 user data (empty for none).
+    public var userData = ""
+    public var network = InstanceNetwork()
 
     public init(
         regionId: String, zoneId: String, ownerId: String, image: LaunchImage, instanceType: InstanceType, amount: Int,
@@ -79,13 +82,30 @@ public struct LaunchRequest: Sendable {
     }
 }
 
-/// DescribeInstances criteria.
+/// DescribeInstances criteria; every one set must match.
 public struct InstanceFilter: Sendable {
     public var ids: [String]?
     public var imageId: String?
     public var status: InstanceStatus?
     /// `*` matches any run of characters.
     public var namePattern: String?
+    public var zoneId: String?
+    public var vpcId: String?
+    public var vSwitchId: String?
+    public var securityGroupId: String?
+    public var instanceType: String?
+    public var instanceTypeFamily: String?
+    public var chargeType: String?
+    public var internetChargeType: String?
+    /// `vpc` or `classic`.
+    public var networkType: String?
+    public var privateIps: [String]?
+    public var publicIps: [String]?
+    public var keyPairName: String?
+    /// Every tag must be present; a nil value matches any value of the key.
+    public var tags: [(key: String, value: String?)] = []
+    /// Set by a criterion no instance here can meet (an EIP, a lock, a resource group): the answer is empty.
+    public var matchesNothing = false
 
     public init(ids: [String]? = nil, imageId: String? = nil, status: InstanceStatus? = nil, namePattern: String? = nil) {
         self.ids = ids
@@ -95,13 +115,22 @@ public struct InstanceFilter: Sendable {
     }
 }
 
-/// DescribeDisks criteria.
+/// DescribeDisks criteria; every one set must match.
 public struct DiskFilter: Sendable {
     public var ids: [String]?
     public var instanceId: String?
     /// `system` or `data`; nil for all.
     public var type: String?
     public var status: String?
+    public var zoneId: String?
+    public var name: String?
+    public var category: String?
+    public var portable: Bool?
+    public var deleteWithInstance: Bool?
+    public var sourceSnapshotId: String?
+    public var tags: [(key: String, value: String?)] = []
+    /// Set by a criterion no disk here can meet (encryption, a lock, a resource group): the answer is empty.
+    public var matchesNothing = false
 
     public init(ids: [String]? = nil, instanceId: String? = nil, type: String? = nil, status: String? = nil) {
         self.ids = ids
@@ -111,16 +140,82 @@ public struct DiskFilter: Sendable {
     }
 }
 
-/// DescribeSnapshots criteria.
+/// DescribeSnapshots criteria; every one set must match.
 public struct SnapshotFilter: Sendable {
     public var ids: [String]?
     public var diskId: String?
     public var instanceId: String?
+    public var name: String?
+    /// `system` or `data`.
+    public var sourceDiskType: String?
+    /// `image`, `disk`, `image_disk` or `none`.
+    public var usage: String?
+    public var tags: [(key: String, value: String?)] = []
+    /// Set by a criterion no snapshot here can meet: the answer is empty.
+    public var matchesNothing = false
 
     public init(ids: [String]? = nil, diskId: String? = nil, instanceId: String? = nil) {
         self.ids = ids
         self.diskId = diskId
         self.instanceId = instanceId
+    }
+}
+
+/// Changes ModifyInstanceAttribute makes; nil fields keep their value.
+public struct InstanceAttributeChanges: Sendable {
+    public var name: String?
+    public var description: String?
+    public var hostName: String?
+    public var userData: String?
+    /// The complete new set of security groups.
+    public var securityGroupIds: [String]?
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        name == nil && description == nil && hostName == nil && userData == nil && securityGroupIds == nil
+    }
+}
+
+/// A validated CreateDisk request.
+public struct NewDisk: Sendable {
+    public let regionId: String
+    public let zoneId: String
+    public let ownerId: String
+    public let name: String
+    public let description: String
+    public let category: String
+    /// nil: the snapshot's size.
+    public let sizeGiB: Int?
+    public let snapshotId: String?
+    public let tags: [ResourceTag]
+
+    public init(
+        regionId: String, zoneId: String, ownerId: String, name: String, description: String, category: String, sizeGiB: Int?,
+        snapshotId: String?, tags: [ResourceTag]
+    ) {
+        self.regionId = regionId
+        self.zoneId = zoneId
+        self.ownerId = ownerId
+        self.name = name
+        self.description = description
+        self.category = category
+        self.sizeGiB = sizeGiB
+        self.snapshotId = snapshotId
+        self.tags = tags
+    }
+}
+
+/// Changes ModifyDiskAttribute makes; nil fields keep their value.
+public struct DiskAttributeChanges: Sendable {
+    public var name: String?
+    public var description: String?
+    public var deleteWithInstance: Bool?
+
+    public init(name: String? = nil, description: String? = nil, deleteWithInstance: Bool? = nil) {
+        self.name = name
+        self.description = description
+        self.deleteWithInstance = deleteWithInstance
     }
 }
 
@@ -157,4 +252,27 @@ public protocol InstanceStore: Sendable {
 
     func snapshots(in regionId: String, ownerId: String, filter: SnapshotFilter, offset: Int, limit: Int) async throws
         -> (snapshots: [Snapshot], totalCount: Int)
+
+    /// Applies ModifyInstanceAttribute's changes (security groups must be the caller's, in the region).
+    func modifyInstance(id: String, ownerId: String, changes: InstanceAttributeChanges) async throws
+
+    /// Gives a Running or Stopped instance a public IP, or returns the one it has.
+    func allocatePublicIp(instanceId: String, ownerId: String) async throws -> String
+
+    /// Creates an `Available` data disk, empty or from a snapshot of the caller's; returns its ID.
+    func createDisk(_ disk: NewDisk, idempotency: IdempotencyKey?, now: Date) async throws -> String
+
+    /// Attaches an `Available` disk to a Running or Stopped instance of the same zone.
+    func attachDisk(diskId: String, instanceId: String, ownerId: String, deleteWithInstance: Bool?, now: Date) async throws
+
+    /// Detaches a data disk from its instance.
+    func detachDisk(diskId: String, instanceId: String, ownerId: String, now: Date) async throws
+
+    /// Releases an `Available` disk.
+    func deleteDisk(id: String, ownerId: String) async throws
+
+    func modifyDisk(id: String, ownerId: String, changes: DiskAttributeChanges) async throws
+
+    /// Deletes a snapshot no image was made from; one a disk was made from only with `force`.
+    func deleteSnapshot(id: String, ownerId: String, force: Bool) async throws
 }

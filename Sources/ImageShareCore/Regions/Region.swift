@@ -18,12 +18,25 @@ public struct Region: Sendable, Equatable {
     /// The zone a launch lands in when it names none.
     public var defaultZoneId: String { zonePrefix + "a" }
 
-    /// Whether `zoneId` names a zone of this region (any letter a–z after the region's name).
+    /// The zone letters every region here offers (a large region such as cn-hangzhou has about as many).
+    public static let zoneLetters = Array("abcdefghijk")
+
+    /// The region's zones, in DescribeZones order.
+    public var zoneIds: [String] { Self.zoneLetters.map { zonePrefix + String($0) } }
+
+    /// Whether `zoneId` names a zone of this region.
     public func hasZone(_ zoneId: String) -> Bool {
         guard zoneId.hasPrefix(zonePrefix), zoneId.utf8.count == zonePrefix.utf8.count + 1, let letter = zoneId.last else {
             return false
         }
-        return ("a"..."z").contains(letter)
+        return Self.zoneLetters.contains(letter)
+    }
+
+    /// A zone's display name: `华东1（杭州） 可用区B` or `China (Hangzhou) Zone B`.
+    public func zoneLocalName(_ zoneId: String, acceptLanguage: String?) -> String {
+        let letter = zoneId.last.map { String($0).uppercased() } ?? ""
+        let name = localName(acceptLanguage: acceptLanguage)
+        return name == localNameZh ? "\(name) 可用区\(letter)" : "\(name) Zone \(letter)"
     }
 
     /// The public ECS endpoint of this region, as DescribeRegions reports it.

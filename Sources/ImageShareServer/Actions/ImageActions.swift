@@ -142,6 +142,19 @@ extension ParameterBag {
         }
         filter.communityOnly = try bool("IsPublic") ?? false
         filter.tags = try tags(valuesOptional: true)
+        if let typeName = string("InstanceType") {
+            guard let type = InstanceType.catalogue[typeName] else { throw .invalidInstanceType(typeName) }
+            filter.runnableArchitectures = Set(Architecture.allCases.filter(type.runs))
+        }
+        filter.snapshotId = try foreignId("SnapshotId")
+        if let usable = try bool("Usable") {
+            let usableStatuses: Set<ImageStatus> = [.available, .deprecated]
+            filter.statuses = usable ? filter.statuses.intersection(usableStatuses) : filter.statuses.subtracting(usableStatuses)
+        }
+        // There are no expired images to show; the flag only widens a search, so it is checked and has nothing to add.
+        _ = try bool("ShowExpired")
+        let shared = [try sharedValueMatches("IsSupportCloudinit", true), try sharedValueMatches("IsSupportIoOptimized", true)]
+        if shared.contains(false) || anyGiven(["ResourceGroupId"]) { filter.matchNothing() }
         for index in 1...2 {
             guard let key = string("Filter.\(index).Key") else { continue }
             let value = try required("Filter.\(index).Value")

@@ -50,19 +50,24 @@ struct InstanceActions: Sendable {
         let description = try parameters.description("Description") ?? ""
         let vSwitchId = try parameters.foreignId("VSwitchId") ?? ""
         let chargeType = try parameters.oneOf("InstanceChargeType", ["PrePaid", "PostPaid"]) ?? "PostPaid"
+        let userData = try parameters.string("UserData").map(InstanceRules.checkUserData) ?? ""
+        let network = try parameters.instanceNetwork()
+        try parameters.checkPassword()
 
         let image = try await catalogue.launchImage(id: imageId, in: region.id, viewer: request.caller.accountId, now: request.now)
         try InstanceRules.checkCompatible(imageId: image.id, image.os.architecture, with: instanceType)
         let systemSize = requestedSize ?? max(20, image.sizeGiB)
         guard systemSize >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
 
-        let launch = LaunchRequest(
+        var launch = LaunchRequest(
             regionId: region.id, zoneId: zoneId, ownerId: request.caller.accountId, image: image, instanceType: instanceType,
             amount: amount, name: name, hostName: hostName, description: description,
             systemDiskCategory: systemCategory ?? "cloud_essd", systemDiskSizeGiB: systemSize,
             dataDisks: dataDisks, securityGroupIds: securityGroups, vSwitchId: vSwitchId,
             chargeType: chargeType, tags: tags, startRunning: startRunning)
-        return try await parameters.writing {
+        launch.userData = userData
+        launch.network = network
+        return try await parameters.writing { [launch] in
             try await store.launchInstances(launch, quota: instanceQuota, idempotency: key, now: request.now)
         }
     }
@@ -70,12 +75,8 @@ struct InstanceActions: Sendable {
     @Sendable func describeInstances(_ request: ActionRequest) async throws -> [(String, WireValue)] {
         let parameters = request.parameters
         let region = try parameters.region(in: catalogue.regions)
-        var filter = InstanceFilter()
-        filter.ids = try parameters.idList("InstanceIds")
-        filter.imageId = parameters.string("ImageId")
-        filter.status = try parameters.oneOf("Status", InstanceStatus.self, orThrow: .invalidParameter("Status"))
-        filter.namePattern = try parameters.nameFilter("InstanceName")
-        let page = try parameters.page(defaultSize: 10, maxSize: 100)
+        let filter = try parameters.instanceFilter(in: region)
+        let page = try parameters.page(defaultSize: 10, maxSize: 100, tokens: true)
         try parameters.checkDryRun()
         let (instances, total) = try await store.instances(
             in: region.id, ownerId: request.caller.accountId, filter: filter, offset: page.offset, limit: page.size)
@@ -133,6 +134,50 @@ struct InstanceActions: Sendable {
 }
 
 extension ParameterBag {
+    /// Every DescribeInstances filter ECS documents, validated.
+    func instanceFilter(in region: Region) throws(ECSError) -> InstanceFilter {
+        var filter = InstanceFilter()
+        filter.ids = try idList("InstanceIds")
+        filter.imageId = string("ImageId")
+        filter.status = try oneOf("Status", InstanceStatus.self, orThrow: .invalidParameter("Status"))
+        filter.namePattern = try nameFilter("InstanceName")
+        if let zoneId = string("ZoneId") {
+            guard region.hasZone(zoneId) else { throw ECSError.invalidZone }
+            filter.zoneId = zoneId
+        }
+        filter.vpcId = try foreignId("VpcId")
+        filter.vSwitchId = try foreignId("VSwitchId")
+        filter.securityGroupId = try foreignId("SecurityGroupId")
+        filter.instanceType = try foreignId("InstanceType")
+        filter.instanceTypeFamily = try foreignId("InstanceTypeFamily")
+        filter.chargeType = try oneOf("InstanceChargeType", ["PrePaid", "PostPaid"])
+        filter.internetChargeType = try oneOf("InternetChargeType", ["PayByTraffic", "PayByBandwidth"])
+        filter.networkType = try oneOf("InstanceNetworkType", ["vpc", "classic"])
+        filter.keyPairName = try foreignId("KeyPairName")
+        filter.publicIps = try idList("PublicIpAddresses")
+        // Inner addresses are the private addresses of classic instances, private ones those of VPC instances.
+        for (name, network) in [("InnerIpAddresses", "classic"), ("PrivateIpAddresses", "vpc")] {
+            guard let ips = try idList(name) else { continue }
+            if filter.networkType.map({ $0 != network }) == true || filter.privateIps != nil { filter.matchesNothing = true }
+            filter.networkType = network
+            filter.privateIps = ips
+        }
+        filter.tags = try tags(valuesOptional: true)
+        let shared = [
+            try sharedValueMatches("IoOptimized", true),
+            try sharedValueMatches("DeviceAvailable", true),
+            try sharedValueMatches("HttpEndpoint", "enabled", allowed: ["enabled", "disabled"]),
+            try sharedValueMatches("HttpTokens", "optional", allowed: ["optional", "required"]),
+        ]
+        let unmatchable = [
+            "EipAddresses", "HpcClusterId", "LockReason", "ResourceGroupId", "RdmaIpAddresses", "Ipv6Address.",
+            "DedicatedHostId",
+        ]
+        if shared.contains(false) || anyGiven(unmatchable) { filter.matchesNothing = true }
+        try refuseUnsupported(["Filter.", "HttpPutResponseHopLimit"])
+        return filter
+    }
+
     /// `DataDisk.N.Size` / `.Category` / `.SnapshotId` / `.DeleteWithInstance`, N 1…16.
     func dataDisks() throws(ECSError) -> [DataDiskRequest] {
         var disks: [DataDiskRequest] = []
@@ -150,6 +195,20 @@ extension ParameterBag {
         return disks
     }
 
+    /// `InternetChargeType`, `InternetMaxBandwidthOut` (0–100), `InternetMaxBandwidthIn` (1–200) and `KeyPairName`.
+    func instanceNetwork() throws(ECSError) -> InstanceNetwork {
+        InstanceNetwork(
+            internetChargeType: try oneOf("InternetChargeType", ["PayByTraffic", "PayByBandwidth"]) ?? "PayByTraffic",
+            maxBandwidthOut: try int("InternetMaxBandwidthOut", in: 0...100, orThrow: .invalidBandwidth) ?? 0,
+            maxBandwidthIn: try int("InternetMaxBandwidthIn", in: 1...200) ?? 200,
+            keyPairName: try foreignId("KeyPairName") ?? "")
+    }
+
+    /// `Password`, when given, must meet ECS's rules; it is checked, never stored (nothing here logs in).
+    func checkPassword() throws(ECSError) {
+        if let password = string("Password"), !InstanceRules.isValidPassword(password) { throw .passwordMalformed }
+    }
+
     /// The disk categories ECS offers for system and data disks.
     static let diskCategories = ["cloud", "cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud_auto", "cloud_essd_entry"]
 
@@ -157,13 +216,13 @@ extension ParameterBag {
         try oneOf(name, Self.diskCategories, orThrow: error)
     }
 
-    /// `SecurityGroupId` and `SecurityGroupIds.N` together: at most 16 groups, the single one first.
+    /// `SecurityGroupId` and `SecurityGroupIds.N` together, the single one first: as many groups as an
+    /// instance may be in (`InstanceSecurityGroupLimitExceeded` beyond).
     func securityGroupIds() throws(ECSError) -> [String] {
-        let listed = indexedList("SecurityGroupIds")
-        guard listed.count <= 16 else { throw .invalidParameter("SecurityGroupIds", "at most 16 security groups") }
-        for (index, group) in listed.enumerated() where group.isEmpty || group.count > TextRules.maxForeignIdLength {
-            throw .invalidParameter("SecurityGroupIds.\(index + 1)", "1 to \(TextRules.maxForeignIdLength) characters")
-        }
-        return (try foreignId("SecurityGroupId")).map { [$0] + listed } ?? listed
+        let listed = try indexedIds("SecurityGroupIds", max: SecurityGroupRules.maxGroupsPerInstance)
+        var groups = (try foreignId("SecurityGroupId")).map { [$0] + listed } ?? listed
+        groups = groups.reduce(into: []) { unique, id in if !unique.contains(id) { unique.append(id) } }
+        guard groups.count <= SecurityGroupRules.maxGroupsPerInstance else { throw .instanceSecurityGroupLimitExceeded }
+        return groups
     }
 }

@@ -43,10 +43,10 @@ enum InstancePresenter {
                     ("NatIpAddress", .string("")),
                 ])
             ),
-            ("InternetChargeType", .string("PayByTraffic")),
+            ("InternetChargeType", .string(instance.network.internetChargeType)),
             ("InstanceName", .string(instance.name)),
             ("DeploymentSetId", .string("")),
-            ("InternetMaxBandwidthOut", .int(0)),
+            ("InternetMaxBandwidthOut", .int(instance.network.maxBandwidthOut)),
             ("SerialNumber", .string(String(instance.id.dropFirst(2)))),
             ("OSType", .string(instance.osType)),
             ("CreationTime", .string(ECSTimestamp.format(instance.creationTime).dropLast(4) + "Z")),
@@ -54,7 +54,7 @@ enum InstancePresenter {
             ("Description", .string(instance.description)),
             ("InstanceTypeFamily", .string(type.family)),
             ("DedicatedInstanceAttribute", .object([("Tenancy", .string("")), ("Affinity", .string(""))])),
-            ("PublicIpAddress", .collection("IpAddress", [])),
+            ("PublicIpAddress", .collection("IpAddress", instance.publicIp.isEmpty ? [] : [.string(instance.publicIp)])),
             ("GPUSpec", .string("")),
             (
                 "NetworkInterfaces",
@@ -94,7 +94,7 @@ enum InstancePresenter {
             ),
             ("GPUAmount", .int(0)),
             ("OperationLocks", .collection("LockReason", [])),
-            ("InternetMaxBandwidthIn", .int(0)),
+            ("InternetMaxBandwidthIn", .int(instance.network.maxBandwidthIn)),
             ("Recyclable", .bool(false)),
             ("RegionId", .string(instance.regionId)),
             ("CreditSpecification", .string("")),
@@ -113,9 +113,9 @@ enum DiskPresenter {
     static func value(_ disk: Disk) -> WireValue {
         let attached = disk.attachedTime.map(ECSTimestamp.format) ?? ""
         return .object([
-            ("DetachedTime", .string("")),
+            ("DetachedTime", .string(disk.detachedTime.map(ECSTimestamp.format) ?? "")),
             ("Category", .string(disk.category)),
-            ("Description", .string("")),
+            ("Description", .string(disk.description)),
             ("KMSKeyId", .string("")),
             ("ResourceGroupId", .string("")),
             ("DedicatedBlockStorageClusterId", .string("")),
@@ -140,7 +140,7 @@ enum DiskPresenter {
             ("ExpiredTime", .string("2999-09-08T16:00Z")),
             ("ImageId", .string(disk.imageId)),
             ("StorageSetId", .string("")),
-            ("Tags", .collection("Tag", [])),
+            ("Tags", .collection("Tag", disk.tags.map(TagPresenter.value))),
             ("Status", .string(disk.status)),
             ("AttachedTime", .string(attached)),
             ("ZoneId", .string(disk.zoneId)),
@@ -190,7 +190,7 @@ enum SnapshotPresenter {
             ("LastModifiedTime", .string(created)),
             ("SnapshotType", .string("user")),
             ("SourceDiskType", .string(snapshot.sourceDiskType)),
-            ("Tags", .collection("Tag", [])),
+            ("Tags", .collection("Tag", snapshot.tags.map(TagPresenter.value))),
         ])
     }
 }

@@ -78,9 +78,9 @@ extension ParameterBag {
         try text(name, { $0.count <= TextRules.maxForeignIdLength }, orThrow: .invalidParameter(name, "at most \(TextRules.maxForeignIdLength) characters"))
     }
 
-    /// A JSON-array ID filter (`InstanceIds`, `DiskIds`, `SnapshotIds`) of at most 100 IDs.
+    /// An ID-list filter (`InstanceIds`, `DiskIds`, `SnapshotIds`, in any form `idArray` accepts) of at most 100 IDs.
     func idList(_ name: String) throws(ECSError) -> [String]? {
-        guard let ids = try jsonStringArray(name) else { return nil }
+        guard let ids = try idArray(name) else { return nil }
         guard ids.count <= 100 else { throw .invalidParameter(name, "at most 100 IDs") }
         return ids
     }
@@ -93,7 +93,7 @@ extension PageRequest {
             ("TotalCount", .int(totalCount)),
             ("PageNumber", .int(number)),
             ("PageSize", .int(size)),
-            ("NextToken", .string("")),
+            ("NextToken", .string(nextToken(totalCount: totalCount))),
             (name, .collection(item, items)),
         ]
     }

@@ -272,5 +272,74 @@ enum Schema {
                     (SELECT d.os_name_en FROM disks d WHERE d.instance_id = instances.id AND d.type = 'system'), os_name)
                 """,
             ]),
+        Migration(
+            name: "006_client_resources",
+            statements: [
+                // What third-party clients (footmark, Ansible, Libcloud) read and set on instances and disks.
+                "ALTER TABLE instances ADD COLUMN user_data TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE instances ADD COLUMN public_ip TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE instances ADD COLUMN internet_charge_type TEXT NOT NULL DEFAULT 'PayByTraffic'",
+                "ALTER TABLE instances ADD COLUMN max_bandwidth_out BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE instances ADD COLUMN max_bandwidth_in BIGINT NOT NULL DEFAULT 200",
+                "ALTER TABLE instances ADD COLUMN key_pair_name TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE disks ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE disks ADD COLUMN detached_at BIGINT",
+                """
+                CREATE TABLE disk_tags (
+                    disk_id TEXT NOT NULL REFERENCES disks(id) ON DELETE CASCADE,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (disk_id, tag_key)
+                )
+                """,
+                """
+                CREATE TABLE snapshot_tags (
+                    snapshot_id TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (snapshot_id, tag_key)
+                )
+                """,
+                """
+                CREATE TABLE security_groups (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    region_id TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES accounts(id),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    vpc_id TEXT NOT NULL,
+                    type TEXT NOT NULL CHECK (type IN ('normal', 'enterprise')),
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX security_groups_by_owner ON security_groups(owner_id, region_id, created_at)",
+                """
+                CREATE TABLE security_group_rules (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    group_id TEXT NOT NULL REFERENCES security_groups(id) ON DELETE CASCADE,
+                    direction TEXT NOT NULL CHECK (direction IN ('ingress', 'egress')),
+                    ip_protocol TEXT NOT NULL,
+                    port_range TEXT NOT NULL,
+                    source_port_range TEXT NOT NULL,
+                    cidr_ip TEXT NOT NULL,
+                    peer_group_id TEXT NOT NULL,
+                    policy TEXT NOT NULL,
+                    priority BIGINT NOT NULL,
+                    nic_type TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX security_group_rules_by_group ON security_group_rules(group_id, created_at)",
+                "CREATE INDEX security_group_rules_by_peer ON security_group_rules(peer_group_id)",
+                """
+                CREATE TABLE security_group_tags (
+                    security_group_id TEXT NOT NULL REFERENCES security_groups(id) ON DELETE CASCADE,
+                    tag_key TEXT NOT NULL,
+                    tag_value TEXT NOT NULL,
+                    PRIMARY KEY (security_group_id, tag_key)
+                )
+                """,
+            ]),
     ]
 }
