@@ -12,6 +12,9 @@ struct RegionActions: Sendable {
     /// Needs no RegionId: the new SDK's model for this action has none.
     @Sendable func describeRegions(_ request: ActionRequest) async throws -> [(String, WireValue)] {
         let language = request.parameters.string("AcceptLanguage")
+        // Every region here offers every charge type and resource type, so these narrow nothing; they are checked.
+        _ = try request.parameters.oneOf("InstanceChargeType", ["PrePaid", "PostPaid", "SpotWithPriceLimit", "SpotAsPriceGo"])
+        _ = try request.parameters.oneOf("ResourceType", ["instance", "disk", "reservedinstance", "scu"])
         let items: [WireValue] = regions.regions.map { region in
             .object([
                 ("RegionId", .string(region.id)),
