@@ -39,9 +39,7 @@ extension SQLStore {
                 "SELECT status, public_ip FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)", [instanceId, ownerId])
             else { throw ECSError.instanceNotFound }
             let status: String = try row.get("status")
-            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
-                throw ECSError.incorrectInstanceStatus
-            }
+            try InstanceRules.checkSettled(status)
             // One public IP per instance: asking again returns the one it has, as ECS does.
             let current: String = try row.get("public_ip")
             guard current.isEmpty else { return current }
@@ -93,9 +91,7 @@ extension SQLStore {
             else { throw ECSError.instanceNotFound }
             guard try disk.get("status") as String == "Available" else { throw ECSError.incorrectDiskStatus }
             let status: String = try instance.get("status")
-            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
-                throw ECSError.incorrectInstanceStatus
-            }
+            try InstanceRules.checkSettled(status)
             guard try disk.get("zone_id") as String == instance.get("zone_id") as String else { throw ECSError.diskZoneMismatch }
             let used = Set(try db.fetchAll("SELECT device FROM disks WHERE instance_id = ?", [instanceId]).map { try $0.get("device") as String })
             // Data disks take /dev/xvdb … /dev/xvdq: 16 of them, as on ECS.
@@ -120,9 +116,7 @@ extension SQLStore {
             else { throw ECSError.instanceNotFound }
             guard try disk.get("instance_id") as String? == instanceId else { throw ECSError.diskNotAttachedThere }
             guard try disk.get("type") as String == "data" else { throw ECSError.systemDiskNotDetachable }
-            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
-                throw ECSError.incorrectInstanceStatus
-            }
+            try InstanceRules.checkSettled(status)
             try db.execute(
                 "UPDATE disks SET instance_id = NULL, device = '', status = 'Available', detached_at = ? WHERE id = ?",
                 [now.storeMillis, diskId])

@@ -11,9 +11,7 @@ extension SQLStore {
                 db, sql: "SELECT status FROM instances WHERE id = ? AND owner_id = ? AND region_id = ?\(db.dialect.forUpdate)",
                 arguments: [instanceId, image.ownerId, image.regionId])
             else { throw ECSError.instanceNotFound }
-            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
-                throw ECSError.incorrectInstanceStatusForImage
-            }
+            try InstanceRules.checkSettled(status, orThrow: .incorrectInstanceStatusForImage)
             let disks = try SQLRow.fetchAll(
                 db, sql: "SELECT * FROM disks WHERE instance_id = ? ORDER BY type DESC, device", arguments: [instanceId])
             var mappings: [DiskDeviceMapping] = []

@@ -141,9 +141,7 @@ extension SQLStore: SecurityGroupStore {
             else { throw ECSError.instanceNotFound }
             try Self.checkSecurityGroups(db, [groupId], ownerId: ownerId, regionId: try instance.get("region_id"))
             let status: String = try instance.get("status")
-            guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else {
-                throw ECSError.incorrectInstanceStatus
-            }
+            try InstanceRules.checkSettled(status)
             let current: String = try instance.get("security_group_ids")
             let groups = try change(current.isEmpty ? [] : current.split(separator: ",").map(String.init))
             try db.execute("UPDATE instances SET security_group_ids = ? WHERE id = ?", [groups.joined(separator: ","), instanceId])

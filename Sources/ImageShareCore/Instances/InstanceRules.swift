@@ -17,6 +17,12 @@ public enum InstanceRules {
 }
 
 extension InstanceRules {
+    /// Most changes to an instance (disks, groups, addresses, images) need it `Running` or `Stopped`, not on
+    /// its way between them; `status` is the stored spelling.
+    public static func checkSettled(_ status: String, orThrow error: ECSError = .incorrectInstanceStatus) throws(ECSError) {
+        guard status == InstanceStatus.running.rawValue || status == InstanceStatus.stopped.rawValue else { throw error }
+    }
+
     /// ECS's limit on user data, before Base64.
     public static let maxUserDataBytes = 32 * 1_024
 
