@@ -243,6 +243,18 @@ struct ConsoleTests {
         #expect(!(try await owner.get("/console/images").contains(image)))
     }
 
+    @Test("deleting an image the owner's own instance uses needs the force box; the refusal says why")
+    func deleteInUse() async throws {
+        let server = try await TestServer()
+        var (owner, _) = try await server.consoleAccount(name: "owner")
+        let image = try await ConsoleStory.makeImage(&owner, name: "in-use")
+        let launched = try await owner.post("/console/instances", [("image", image), ("instanceType", "ecs.g7.large"), ("instanceName", "user")])
+        #expect(launched.status == 303)
+        let inUse = try await owner.post("/console/images/\(image)/delete")
+        #expect(inUse.status == 403 && inUse.contains("Instances use this image"))
+        #expect(try await owner.post("/console/images/\(image)/delete", [("force", "true")]).location == "/console/images?tab=custom&done=deleted")
+    }
+
     @Test("share refusals are shown next to the field with the API's status: unknown, yourself, not yours, not available")
     func shareRefusals() async throws {
         let server = try await TestServer(configure: { $0.imageBuildSeconds = 3600 })
