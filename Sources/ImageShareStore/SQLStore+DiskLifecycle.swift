@@ -36,13 +36,15 @@ extension SQLStore {
     public func allocatePublicIp(instanceId: String, ownerId: String) async throws -> String {
         try await write { db in
             guard let row = try db.fetchOne(
-                "SELECT status, public_ip FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)", [instanceId, ownerId])
+                "SELECT status, public_ip, max_bandwidth_out FROM instances WHERE id = ? AND owner_id = ?\(db.dialect.forUpdate)",
+                [instanceId, ownerId])
             else { throw ECSError.instanceNotFound }
             let status: String = try row.get("status")
             try InstanceRules.checkSettled(status)
             // One public IP per instance: asking again returns the one it has, as ECS does.
             let current: String = try row.get("public_ip")
             guard current.isEmpty else { return current }
+            guard try row.get("max_bandwidth_out") as Int > 0 else { throw ECSError.publicBandwidthRequired }
             let address = Self.publicIp(for: instanceId)
             try db.execute("UPDATE instances SET public_ip = ? WHERE id = ?", [address, instanceId])
             return address

@@ -178,11 +178,17 @@ struct ClientActionsTests {
         _ = try await accounts.ok(nil, "ModifyInstanceAttribute", [("InstanceId", without), ("UserData", script)])
         #expect(try await accounts.ok(nil, "DescribeUserData", [("InstanceId", without)])["UserData"] as? String == script)
 
-        // RunInstances with public bandwidth got an address; AllocatePublicIpAddress gives one once.
-        let first = try #require(try await accounts.ok(nil, "AllocatePublicIpAddress", [("InstanceId", without)])["IpAddress"] as? String)
-        #expect(try await accounts.ok(nil, "AllocatePublicIpAddress", [("InstanceId", without)])["IpAddress"] as? String == first)
+        // RunInstances with public bandwidth got an address; AllocatePublicIpAddress gives one once, and only
+        // to an instance with public bandwidth.
+        Self.expectError(try await accounts.call(nil, "AllocatePublicIpAddress", [("InstanceId", without)]), 403, "OperationDenied")
+        let created = try await accounts.ok(
+            nil, "CreateInstance",
+            [Self.region, ("ImageId", Self.ubuntu), ("InstanceType", "ecs.g7.large"), ("InternetMaxBandwidthOut", "10")])
+        let bandwidth = try #require(created["InstanceId"] as? String)
+        let first = try #require(try await accounts.ok(nil, "AllocatePublicIpAddress", [("InstanceId", bandwidth)])["IpAddress"] as? String)
+        #expect(try await accounts.ok(nil, "AllocatePublicIpAddress", [("InstanceId", bandwidth)])["IpAddress"] as? String == first)
         let byAddress = try await accounts.ok(nil, "DescribeInstances", [Self.region, ("PublicIpAddresses", "[\"\(first)\"]")])
-        #expect(Self.items(byAddress, "Instances", "Instance").map { $0["InstanceId"] as? String } == [without])
+        #expect(Self.items(byAddress, "Instances", "Instance").map { $0["InstanceId"] as? String } == [bandwidth])
         let launched = try await accounts.ok(nil, "DescribeInstances", [Self.region, ("InstanceIds", "['\(withData)']")])
         let addresses = (Self.items(launched, "Instances", "Instance").first?["PublicIpAddress"] as? [String: Any])?["IpAddress"] as? [String]
         #expect(addresses?.count == 1)

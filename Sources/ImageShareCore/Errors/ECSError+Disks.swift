@@ -47,6 +47,12 @@ extension ECSError {
         code: "InvalidInternetMaxBandwidthOut.Malformed", httpStatus: 400,
         message: "The specified parameter InternetMaxBandwidthOut is not valid: 0 to 100.")
 
+    /// ECS documents that the instance needs public bandwidth but not the code it answers without; this is
+    /// its generic refusal, with the reason.
+    public static let publicBandwidthRequired = ECSError(
+        code: "OperationDenied", httpStatus: 403,
+        message: "The instance has no public bandwidth: launch it with InternetMaxBandwidthOut above 0 to allocate a public IP address.")
+
     /// A documented parameter this server does not implement: refused rather than silently ignored.
     public static func unsupportedParameter(_ name: String) -> ECSError {
         ECSError(
