@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The order in which ECS lists an object's members: the iteration order of a Java `HashMap` holding them.
 ///
 /// ECS's answers are serialised from such maps, so clients meet members grouped by hash bucket, not in the
@@ -7,6 +9,12 @@
 /// order; the capacity starts at 16 and doubles while the members exceed three quarters of it.
 /// `../shared/ecs-wire-order.md` has the evidence.
 public enum JavaHashMapOrder {
+    /// Permutations already computed, by member names: every object of one kind has the same names, and a
+    /// DescribeImages page renders a hundred of them.
+    private static let known = Mutex<[[String]: [Int]]>([:])
+    /// Member names come from the code, so there are few shapes; the bound only guards against a mistake.
+    private static let maxKnown = 1_024
+
     /// Java's `String.hashCode()`: `31 * h + c` over UTF-16 code units, wrapping at 32 bits.
     public static func hashCode(_ name: String) -> UInt32 {
         var hash: UInt32 = 0
@@ -28,6 +36,16 @@ public enum JavaHashMapOrder {
 
     /// The positions of `names` in the order a `HashMap` filled in that order iterates them.
     public static func permutation(of names: [String]) -> [Int] {
+        if let cached = known.withLock({ $0[names] }) { return cached }
+        let order = computePermutation(of: names)
+        known.withLock { known in
+            if known.count >= maxKnown { known.removeAll() }
+            known[names] = order
+        }
+        return order
+    }
+
+    static func computePermutation(of names: [String]) -> [Int] {
         let capacity = capacity(forCount: names.count)
         let buckets = names.map { bucket($0, capacity: capacity) }
         // Stable by construction: ties keep their index order, which is the insertion order.
