@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import ImageShareCore
 import Logging
 
@@ -26,8 +27,16 @@ public struct ServerConfiguration: Sendable {
     public var storeDescription: String = "an in-memory store"
     /// How repeated console sign-in failures are slowed down.
     public var signInThrottle = SignInThrottle()
-    /// Whether console cookies are marked Secure (the console is served over TLS).
-    public var secureCookies = false
+    /// Serve HTTPS with this certificate and key (`--tls-cert`, `--tls-key`) instead of HTTP.
+    public var tls: TLSConfiguration?
+    /// Flow control of signed requests (off unless configured).
+    public var rateLimits = RateLimits()
+    /// Whether console cookies are marked Secure: always when the console is served over TLS.
+    public var secureCookies: Bool {
+        get { forceSecureCookies || tls != nil }
+        set { forceSecureCookies = newValue }
+    }
+    private var forceSecureCookies = false
     public var now: @Sendable () -> Date
 
     public init(
@@ -55,10 +64,15 @@ public struct ServerDependencies: Sendable {
     public let console: any ConsoleStore
     public let securityGroups: any SecurityGroupStore
     public let tags: any TagStore
+    /// What `/readyz` and the store metrics ask.
+    public let health: any StoreHealth
+    /// Where rate-limit buckets live.
+    public let rateBuckets: any RateLimitStore
 
     public init(
         credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
-        console: any ConsoleStore, securityGroups: any SecurityGroupStore, tags: any TagStore
+        console: any ConsoleStore, securityGroups: any SecurityGroupStore, tags: any TagStore, health: any StoreHealth,
+        rateBuckets: any RateLimitStore
     ) {
         self.credentials = credentials
         self.images = images
@@ -67,15 +81,20 @@ public struct ServerDependencies: Sendable {
         self.console = console
         self.securityGroups = securityGroups
         self.tags = tags
+        self.health = health
+        self.rateBuckets = rateBuckets
     }
 
-    /// One store that implements every port (the SQL store does, on both engines).
+    /// One store that implements every port (the SQL store does, on both engines); rate-limit buckets in
+    /// `rateBuckets` when given (the process's own, for a store no other server shares), else in the store.
     public init(
         store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore & SecurityGroupStore & TagStore
+            & StoreHealth & RateLimitStore,
+        rateBuckets: (any RateLimitStore)? = nil
     ) {
         self.init(
             credentials: store, images: store, instances: store, accounts: store, console: store, securityGroups: store,
-            tags: store)
+            tags: store, health: store, rateBuckets: rateBuckets ?? store)
     }
 }
 
@@ -84,13 +103,16 @@ public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) -> some ApplicationProtocol {
     let router = Router(context: ImageShareRequestContext.self)
-    router.get("/healthz") { _, _ in "ok" }
+    let metrics = ServerMetrics()
+    dependencies.health.latency.listen { access, duration in metrics.recordStore(access, duration: duration) }
+    OperationsController(health: dependencies.health, metrics: metrics).addRoutes(to: router)
     let catalogue = ImageCatalogue(
         regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions),
         store: dependencies.images)
     let actions = makeActionRegistry(configuration: configuration, dependencies: dependencies, catalogue: catalogue)
     RPCController(
         authenticator: RequestAuthenticator(store: dependencies.credentials, now: configuration.now), actions: actions,
+        rateLimiter: RateLimiter(limits: configuration.rateLimits, buckets: dependencies.rateBuckets), metrics: metrics,
         now: configuration.now
     ).addRoutes(to: router)
     ConsoleController(
@@ -102,18 +124,23 @@ public func buildApplication(
         views: ConsoleViews(), logger: logger
     ).addRoutes(to: router)
 
+    let server: HTTPServerBuilder = .guardedHTTP1(configuration.connections, metrics: metrics, tls: configuration.tls)
+    let scheme = configuration.tls == nil ? "http" : "https"
     var app = Application(
         router: router,
-        server: .guardedHTTP1(configuration.connections),
+        server: server,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "ImageShare",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.connections.maxConnections, logger: logger)),
         onServerRunning: { [storeDescription = configuration.storeDescription] channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
-            logger.notice("ImageShare \(ImageShareVersion.current) listening on http://\(address) (store: \(storeDescription))")
+            logger.notice("ImageShare \(ImageShareVersion.current) listening on \(scheme)://\(address) (store: \(storeDescription))")
         },
         logger: logger)
-    app.addServices(NoncePurgeService(store: dependencies.credentials, now: configuration.now, logger: logger))
+    app.addServices(
+        NoncePurgeService(
+            store: dependencies.credentials, now: configuration.now, logger: logger,
+            remembered: { metrics.recordNonceCount($0) }))
     return app
 }
 

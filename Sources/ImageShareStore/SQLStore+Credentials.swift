@@ -19,7 +19,9 @@ extension SQLStore: CredentialStore {
     /// Claims of concurrent requests are committed together (see `GroupCommit`); each is durable before it
     /// is answered.
     public func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> NonceClaimResult {
-        try await nonceClaims.submit(NonceClaim(accessKeyId: accessKeyId, nonce: nonce, now: now, expiresAt: expiresAt))
+        let start = ContinuousClock.now
+        defer { latency.record(.write, ContinuousClock.now - start) }
+        return try await nonceClaims.submit(NonceClaim(accessKeyId: accessKeyId, nonce: nonce, now: now, expiresAt: expiresAt))
     }
 
     /// One nonce to record.
@@ -50,9 +52,11 @@ extension SQLStore: CredentialStore {
         }
     }
 
-    public func purgeNonces(expiredBefore date: Date) async throws {
-        _ = try await write { db in
+    @discardableResult
+    public func purgeNonces(expiredBefore date: Date) async throws -> Int {
+        try await write { db in
             try db.execute(sql: "DELETE FROM signature_nonces WHERE expires_at < ?", arguments: [date.storeMillis])
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM signature_nonces") ?? 0
         }
     }
 

@@ -4,11 +4,13 @@ import ImageShareCore
 /// The store: every port of the domain implemented once in SQL, on SQLite or PostgreSQL.
 ///
 /// Migrations run when a store is opened (unless told not to), so an unmigrated store is not handed out.
-public final class SQLStore: Sendable {
+public final class SQLStore: StoreHealth {
     let engine: any SQLEngine
     let sealer: SecretSealer
     let generator = CredentialGenerator()
     let nonceClaims: GroupCommit<NonceClaim, NonceClaimResult>
+    /// Where each transaction's duration goes (the server's store-latency histogram).
+    public let latency = StoreLatencyHook()
 
     /// The file names inside a data directory.
     public static let databaseFileName = "imageshare.sqlite"
@@ -103,12 +105,16 @@ public final class SQLStore: Sendable {
     public func pendingMigrations() async throws -> [String] { try await Schema.pendingMigrations(engine) }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await engine.read(body)
+        let start = ContinuousClock.now
+        defer { latency.record(.read, ContinuousClock.now - start) }
+        return try await engine.read(body)
     }
 
     /// One write transaction; under `DryRun.isRequested` it rolls back after its checks with `DryRunOperation`.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         let dryRun = DryRun.isRequested
+        let start = ContinuousClock.now
+        defer { latency.record(.write, ContinuousClock.now - start) }
         return try await engine.write { db in
             let result = try body(db)
             if dryRun { throw ECSError.dryRunOperation }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import ImageShareCore
 import ImageShareServer
 import ImageShareStore
@@ -13,7 +14,15 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the ECS-compatible endpoint (RPC at /, web console at /console/, GET /healthz) on the store in --data-dir.",
         discussion: """
             On an empty store the first account ("default") is created and its AccountId, AccessKeyId, \
-            AccessKeySecret and console password are printed once. Stop with Ctrl-C or SIGTERM.
+            AccessKeySecret and console password are printed once. Stop with Ctrl-C or SIGTERM: requests in \
+            flight are finished first. GET /readyz answers 200 once the store answers and its schema is current; \
+            GET /metrics is Prometheus's text format.
+
+            Every option can also be set in the environment as IMAGESHARE_<NAME> (upper case, dashes as \
+            underscores: IMAGESHARE_PORT, IMAGESHARE_TLS_CERT, IMAGESHARE_NO_MIGRATE=true) or in the file named \
+            by --config (or IMAGESHARE_CONFIG), one `name = value` per line (`port = 8443`, `tls-cert = \
+            "/etc/imageshare/cert.pem"`, `#` comments). The command line wins over the environment, which wins \
+            over the file.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -38,8 +47,24 @@ struct ServeCommand: AsyncParsableCommand {
     var headerTimeout: Int = Int(ConnectionLimits().headerTimeout.components.seconds)
     @Option(help: "Seconds a client may take to send a request body.")
     var bodyTimeout: Int = Int(ConnectionLimits().bodyTimeout.components.seconds)
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel: String = "info"
+    @Option(help: "PEM certificate chain: serve HTTPS instead of HTTP (with --tls-key).")
+    var tlsCert: String?
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+    @Option(
+        help: ArgumentHelp(
+            "Requests per second one AccessKey may make, as RATE or RATE/BURST (Throttling.User beyond; default: no limit).",
+            valueName: "rate[/burst]"))
+    var rateLimit: String?
+    @Option(
+        help: ArgumentHelp(
+            "Requests per second one AccessKey may make to one action, as Action=RATE[/BURST] (Throttling.Api beyond); repeatable.",
+            valueName: "action=rate[/burst]"))
+    var actionRateLimit: [String] = []
+    @Option(help: "File of `name = value` settings for the options above (default: $IMAGESHARE_CONFIG).")
+    var config: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -53,37 +78,74 @@ struct ServeCommand: AsyncParsableCommand {
             guard (1...86_400).contains(value) else { throw ValidationError("\(name) must be between 1 and 86400 seconds") }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        _ = try parsedRateLimits()
         if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
             throw ValidationError(
                 "unknown region \(unknown.id) in --regions (built in: \(RegionCatalogue.builtIn.regions.map(\.id).joined(separator: ", ")))")
         }
     }
 
+    /// `--rate-limit` and `--action-rate-limit`, checked.
+    private func parsedRateLimits() throws -> RateLimits {
+        var limits = RateLimits()
+        if let rateLimit {
+            guard let limit = RateLimit(parsing: rateLimit) else { throw ValidationError(Self.badRate("--rate-limit", rateLimit)) }
+            limits.perAccessKey = limit
+        }
+        for entry in actionRateLimit {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty, let limit = RateLimit(parsing: parts[1]) else {
+                throw ValidationError(Self.badRate("--action-rate-limit", entry))
+            }
+            limits.perAction[String(parts[0])] = limit
+        }
+        return limits
+    }
+
+    private static func badRate(_ option: String, _ value: String) -> String {
+        "\(option) \(value) is not valid: give requests per second (at least 1/60, at most 1000000), optionally /BURST (at least 1)"
+            + (option == "--action-rate-limit" ? ", after Action=" : "")
+    }
+
     func run() async throws {
         var logger = Logger(label: "imageshare")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // Unusable certificate files are found before anything is created or printed.
+        var tls: TLSConfiguration?
+        if let tlsCert, let tlsKey {
+            do { tls = try TLSFiles.serverConfiguration(certificatePath: tlsCert, keyPath: tlsKey) } catch {
+                throw ValidationError(error.description)
+            }
+        }
         // Before anything is created or printed: a second server on a used port must change nothing.
         try ListenAddress(host: host, port: port).checkAvailable()
         let limits = ConnectionLimits(
             maxConnections: maxConnections, idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
             bodyTimeout: .seconds(bodyTimeout))
         OpenFileLimit.raise(toServe: maxConnections, logger: logger)
-        try await store.withStore(creation: .allowed, logger: logger) { [self, logger] store in
-            try await serve(store: store, limits: limits, logger: logger)
+        try await store.withStore(creation: .allowed, logger: logger) { [self, logger, tls] store in
+            try await serve(store: store, limits: limits, tls: tls, logger: logger)
         }
     }
 
-    private func serve(store: SQLStore, limits: ConnectionLimits, logger: Logger) async throws {
+    private func serve(store: SQLStore, limits: ConnectionLimits, tls: TLSConfiguration?, logger: Logger) async throws {
         try await createFirstAccountIfEmpty(store)
         var configuration = ServerConfiguration(
             host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota,
             instanceQuota: instanceQuota, connections: limits)
         configuration.storeDescription = self.store.description
+        configuration.tls = tls
+        configuration.rateLimits = try parsedRateLimits()
         if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {
             configuration.regions = catalogue
         }
+        // One embedded store has one server, whose buckets can live in memory; servers sharing a PostgreSQL
+        // database share theirs through it.
+        let buckets: (any RateLimitStore)? = self.store.databaseURL == nil ? InProcessRateBuckets() : nil
         let app = buildApplication(
-            configuration: configuration, dependencies: ServerDependencies(store: store), logger: logger)
+            configuration: configuration,
+            dependencies: ServerDependencies(store: store, rateBuckets: buckets), logger: logger)
         try await app.runService()
     }
 

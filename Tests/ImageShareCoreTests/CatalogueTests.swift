@@ -96,3 +96,40 @@ struct IdentifierTests {
         #expect(ResourceID.deterministic(prefix: "s-", seed: "a") != ResourceID.deterministic(prefix: "s-", seed: "b"))
     }
 }
+
+@Suite("Token buckets")
+struct TokenBucketTests {
+    let start = Date(timeIntervalSince1970: 1_000)
+
+    @Test("a full bucket gives its burst, then refills at its rate, never beyond the burst")
+    func refill() throws {
+        let limit = try #require(RateLimit(rate: 4, burst: 2))
+        var bucket = TokenBucket.full(limit, at: start)
+        #expect(bucket.take(limit, now: start) == .allowed)
+        #expect(bucket.take(limit, now: start) == .allowed)
+        #expect(bucket.take(limit, now: start) == .refused(retryAfterMilliseconds: 250))
+        #expect(bucket.take(limit, now: start.addingTimeInterval(0.25)) == .allowed)
+        // An hour idle refills to the burst only.
+        let later = start.addingTimeInterval(3_600)
+        #expect(bucket.take(limit, now: later) == .allowed)
+        #expect(bucket.take(limit, now: later) == .allowed)
+        #expect(bucket.take(limit, now: later) != .allowed)
+    }
+
+    @Test("a clock that goes backwards refills nothing")
+    func backwards() throws {
+        let limit = try #require(RateLimit(rate: 1, burst: 1))
+        var bucket = TokenBucket.full(limit, at: start)
+        #expect(bucket.take(limit, now: start) == .allowed)
+        #expect(bucket.take(limit, now: start.addingTimeInterval(-10)) == .refused(retryAfterMilliseconds: 1_000))
+    }
+
+    @Test("RATE and RATE/BURST parse; nonsense does not")
+    func parsing() {
+        #expect(RateLimit(parsing: "10") == RateLimit(rate: 10, burst: 10))
+        #expect(RateLimit(parsing: "0.5/3") == RateLimit(rate: 0.5, burst: 3))
+        for bad in ["", "0", "-1", "x", "1/0", "1/", "/2", "nan", "inf", "1/2/3", "2000000"] {
+            #expect(RateLimit(parsing: bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -41,7 +41,7 @@ struct TestServer {
             ) { response in
                 TestReply(
                     status: Int(response.status.code), contentType: response.headers[.contentType] ?? "",
-                    body: String(buffer: response.body))
+                    body: String(buffer: response.body), headers: response.headers)
             }
         }
     }
@@ -60,6 +60,7 @@ struct TestReply {
     let status: Int
     let contentType: String
     let body: String
+    var headers = HTTPFields()
 
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:]

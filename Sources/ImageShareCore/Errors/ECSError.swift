@@ -8,11 +8,14 @@ public struct ECSError: Error, Equatable, Sendable, CustomStringConvertible {
     public let httpStatus: Int
     /// The wire `Message`.
     public let message: String
+    /// Sent as `x-acs-retry-after` (milliseconds): the new SDK raises its throttling error when it is there.
+    public let retryAfterMilliseconds: Int?
 
-    public init(code: String, httpStatus: Int, message: String) {
+    public init(code: String, httpStatus: Int, message: String, retryAfterMilliseconds: Int? = nil) {
         self.code = code
         self.httpStatus = httpStatus
         self.message = message
+        self.retryAfterMilliseconds = retryAfterMilliseconds
     }
 
     public var description: String { "\(code) (\(httpStatus)): \(message)" }
@@ -123,6 +126,22 @@ extension ECSError {
     public static let serviceUnavailable = ECSError(
         code: "ServiceUnavailable", httpStatus: 503,
         message: "The request has failed due to a temporary failure of the server.")
+
+    // MARK: Flow control
+
+    /// The caller's AccessKey used up its `--rate-limit`.
+    public static func userThrottled(retryAfterMilliseconds: Int) -> ECSError {
+        ECSError(
+            code: "Throttling.User", httpStatus: 400, message: "Request was denied due to user flow control.",
+            retryAfterMilliseconds: retryAfterMilliseconds)
+    }
+
+    /// The caller used up the `--action-rate-limit` of this action.
+    public static func actionThrottled(retryAfterMilliseconds: Int) -> ECSError {
+        ECSError(
+            code: "Throttling.Api", httpStatus: 400, message: "Request was denied due to api flow control.",
+            retryAfterMilliseconds: retryAfterMilliseconds)
+    }
 }
 
 extension ECSError {

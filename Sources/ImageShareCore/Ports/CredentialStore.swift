@@ -8,8 +8,9 @@ public protocol CredentialStore: Sendable {
     /// Records `nonce` for `accessKeyId` until `expiresAt`, if the key is still enabled.
     func claimNonce(_ nonce: String, accessKeyId: String, now: Date, expiresAt: Date) async throws -> NonceClaimResult
 
-    /// Forgets nonces whose retention ended before `date`.
-    func purgeNonces(expiredBefore date: Date) async throws
+    /// Forgets nonces whose retention ended before `date`; returns how many are still remembered.
+    @discardableResult
+    func purgeNonces(expiredBefore date: Date) async throws -> Int
 }
 
 /// What a nonce claim found.

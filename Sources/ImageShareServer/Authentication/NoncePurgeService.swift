@@ -8,13 +8,15 @@ struct NoncePurgeService: Service {
     let store: any CredentialStore
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Told how many nonces remain after each purge (the metrics' nonce gauge).
+    var remembered: @Sendable (Int) -> Void = { _ in }
     var interval: Duration = .seconds(60)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await store.purgeNonces(expiredBefore: now())
+                    remembered(try await store.purgeNonces(expiredBefore: now()))
                 } catch {
                     logger.warning("purging expired nonces failed", metadata: ["error": "\(error)"])
                 }

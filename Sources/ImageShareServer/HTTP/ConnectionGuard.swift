@@ -1,4 +1,5 @@
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -30,13 +31,16 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with the idle, header and body timeouts of `limits` (the cap is the application's).
-    static func guardedHTTP1(_ limits: ConnectionLimits) -> HTTPServerBuilder {
+    /// HTTP/1.1 with the idle, header and body timeouts of `limits` (the cap is the application's), counted
+    /// in `metrics`' connection gauge, inside TLS when `tls` is given.
+    static func guardedHTTP1(_ limits: ConnectionLimits, metrics: ServerMetrics, tls: TLSConfiguration?) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(
+            let channel = GuardedHTTP1Channel(
                 inner: HTTP1Channel(
                     responder: responder, configuration: .init(additionalChannelHandlers: [ReadDeadlines.PartWatcher()])),
-                limits: limits)
+                limits: limits, metrics: metrics)
+            guard let tls else { return channel }
+            return try TLSChannel(channel, tlsConfiguration: tls)
         }
     }
 }
@@ -46,6 +50,7 @@ extension HTTPServerBuilder {
 struct GuardedHTTP1Channel: ServerChildChannel {
     let inner: HTTP1Channel
     let limits: ConnectionLimits
+    let metrics: ServerMetrics
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
         let limits = limits
@@ -56,6 +61,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     }
 
     func handle(value: HTTP1Channel.Value, logger: Logger) async {
+        metrics.connectionOpened()
+        defer { metrics.connectionClosed() }
         await inner.handle(value: value, logger: logger)
     }
 }

@@ -15,6 +15,8 @@ struct RPCController: Sendable {
 
     let authenticator: RequestAuthenticator
     let actions: ActionRegistry
+    let rateLimiter: RateLimiter
+    let metrics: ServerMetrics
     let now: @Sendable () -> Date
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -23,10 +25,34 @@ struct RPCController: Sendable {
     }
 
     func respond(to request: Request, logger: Logger) async throws -> Response {
-        let requestId = UUID().uuidString
+        let start = ContinuousClock.now
+        var record = RequestRecord(requestId: UUID().uuidString)
+        let response = await answer(request, logger: logger, record: &record)
+        let latency = ContinuousClock.now - start
+        metrics.recordRequest(action: record.action, code: record.code, duration: latency)
+        // One line per request, for operators: never a secret, a signature or a parameter value.
+        logger.info(
+            "request",
+            metadata: [
+                "request_id": "\(record.requestId)", "action": "\(record.action)", "account": "\(record.account)",
+                "code": "\(record.code)", "status": "\(response.status.code)",
+                "latency_ms": "\(String(format: "%.2f", Double(latency.nanoseconds) / 1_000_000))",
+            ])
+        return response
+    }
+
+    /// What the request log line and the metrics say about one request, filled in as it is answered.
+    struct RequestRecord {
+        let requestId: String
+        var action = "Unknown"
+        var account = "-"
+        var code = "OK"
+    }
+
+    private func answer(_ request: Request, logger: Logger, record: inout RequestRecord) async -> Response {
+        let requestId = record.requestId
         let hostId = request.head.authority ?? "localhost"
         var format = ResponseFormat.json
-        var action = "Unknown"
         do {
             let bodyBytes = try await Self.body(of: request)
             let query = FormDecoding.pairs(Substring(request.uri.query ?? ""))
@@ -50,13 +76,17 @@ struct RPCController: Sendable {
                 })
             // Only what the signature covers names the operation: V2's parameters, V3's headers.
             let operation = signed.operation
-            guard let named = operation.action else { throw ECSError.missingParameter("Action") }
-            action = named
+            guard let action = operation.action else { throw ECSError.missingParameter("Action") }
+            // Only names the service knows reach the log and the metrics' labels.
+            let handler = actions.handler(for: action)
+            if handler != nil { record.action = action }
             guard let version = operation.version else { throw ECSError.missingParameter("Version") }
 
             let caller = try await authenticator.authenticate(signed)
+            record.account = caller.accountId
             guard version == Self.apiVersion else { throw ECSError.unsupportedVersion(version) }
-            guard let handler = actions.handler(for: action) else { throw ECSError.invalidAction(action) }
+            guard let handler else { throw ECSError.invalidAction(action) }
+            try await rateLimiter.admit(caller: caller, action: action, now: now())
             let members = try await handler(
                 ActionRequest(action: action, parameters: parameters, caller: caller, requestId: requestId, now: now()))
             let value = WireValue.object([("RequestId", .string(requestId))] + members)
@@ -64,13 +94,11 @@ struct RPCController: Sendable {
             return Self.response(
                 status: 200, body: format.render(value, root: action + "Response", order: .javaHashMap), format: format)
         } catch let error as ECSError {
-            // A passing dry run travels as an error on the wire, but nothing failed.
-            logger.info(
-                error == .dryRunOperation ? "dry run passed" : "request failed",
-                metadata: ["requestId": "\(requestId)", "action": "\(action)", "code": "\(error.code)"])
+            record.code = error.code
             return Self.errorResponse(error, requestId: requestId, hostId: hostId, format: format)
         } catch {
-            logger.error("unexpected failure", metadata: ["requestId": "\(requestId)", "action": "\(action)", "error": "\(error)"])
+            record.code = ECSError.internalError.code
+            logger.error("unexpected failure", metadata: ["request_id": "\(requestId)", "action": "\(record.action)", "error": "\(error)"])
             return Self.errorResponse(.internalError, requestId: requestId, hostId: hostId, format: format)
         }
     }
@@ -92,10 +120,15 @@ struct RPCController: Sendable {
     }
 
     static func errorResponse(_ error: ECSError, requestId: String, hostId: String, format: ResponseFormat) -> Response {
-        response(
+        var response = response(
             status: error.httpStatus,
             body: ErrorBody.render(error, requestId: requestId, hostId: hostId, format: format), format: format)
+        if let wait = error.retryAfterMilliseconds { response.headers[Self.retryAfter] = String(wait) }
+        return response
     }
+
+    /// How long a throttled client should wait, in milliseconds (the new SDK reads it).
+    static let retryAfter = HTTPField.Name("x-acs-retry-after")!
 
     private static func response(status: Int, body: [UInt8], format: ResponseFormat) -> Response {
         Response(

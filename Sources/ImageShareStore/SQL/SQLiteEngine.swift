@@ -9,11 +9,14 @@ public struct SQLiteEngine: SQLEngine {
     let readBudget: Duration
     /// Set for database files, so that request commits rarely pay for a checkpoint.
     private let checkpointer: WALCheckpointer?
+    /// Held while the file is open, so that a restore cannot replace it underneath.
+    private let directoryLock: DirectoryLock?
     public var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database file at `path`, readable by its owner only.
     public init(path: String, readBudget: Duration = ReadBudget.defaultLimit) throws {
         self.readBudget = readBudget
+        directoryLock = try DirectoryLock(directory: URL(fileURLWithPath: path).deletingLastPathComponent().path, exclusive: false)
         // SQLite gives the -wal and -shm files the mode of the database file, so one private file keeps all
         // three private, whatever the umask.
         for file in [path, path + "-wal", path + "-shm"] where file == path || FileManager.default.fileExists(atPath: file) {
@@ -52,6 +55,7 @@ public struct SQLiteEngine: SQLEngine {
         configuration.prepareDatabase { db in ReadBudget.install(on: db) }
         writer = try DatabaseQueue(configuration: configuration)
         checkpointer = nil
+        directoryLock = nil
     }
 
     // Reads run on GRDB's reader connections, never on the threads that serve requests, and within

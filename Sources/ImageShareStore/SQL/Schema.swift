@@ -341,5 +341,17 @@ enum Schema {
                 )
                 """,
             ]),
+        Migration(
+            name: "007_rate_buckets",
+            statements: [
+                // One row per token bucket (AccessKey, or AccessKey and action), shared by every server.
+                """
+                CREATE TABLE rate_buckets (
+                    bucket TEXT PRIMARY KEY NOT NULL,
+                    micro_tokens BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+            ]),
     ]
 }
