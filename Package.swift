@@ -151,3 +151,17 @@ if ProcessInfo.processInfo.environment["IMAGESHARE_MICRO_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
 }
+
+// libFuzzer targets (Fuzz/) of what reads hostile input before authentication and what writes every answer:
+// form decoding and the parameter bag, the V2 and V3 signature code, timestamps, the JSON and XML renderers.
+// Only with IMAGESHARE_FUZZ set: `fuzz/run` builds them with `--sanitize=fuzzer --sanitize=address`.
+if ProcessInfo.processInfo.environment["IMAGESHARE_FUZZ"] != nil {
+    for (name, dependencies) in [
+        ("FuzzRequestDecoding", ["ECSWire", "ECSSignature"]), ("FuzzSignatures", ["ECSSignature", "ECSWire"]),
+        ("FuzzTimestamp", ["ECSWire"]), ("FuzzRenderers", ["ECSWire"]),
+    ] {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: dependencies.map { .target(name: $0) }, path: "Fuzz/\(name)"))
+    }
+}

@@ -32,9 +32,10 @@ public enum SignatureV3 {
                 default: continue
                 }
             }
-            guard !credential.isEmpty, !signedHeaders.isEmpty, !signature.isEmpty else { return nil }
+            let headerNames = signedHeaders.split(separator: ";").map { $0.lowercased() }
+            guard !credential.isEmpty, !headerNames.isEmpty, !signature.isEmpty else { return nil }
             accessKeyId = credential
-            self.signedHeaders = signedHeaders.split(separator: ";").map { $0.lowercased() }
+            self.signedHeaders = headerNames
             self.signature = signature
         }
     }

@@ -38,7 +38,7 @@ public enum MemberOrder: Sendable {
     case javaHashMap
 
     /// The positions of `members` in writing order.
-    func positions(of members: [(String, WireValue)]) -> [Int] {
+    public func positions(of members: [(String, WireValue)]) -> [Int] {
         switch self {
         case .declared: Array(members.indices)
         case .javaHashMap: JavaHashMapOrder.permutation(of: members.map(\.0))

@@ -54,14 +54,18 @@ public enum StoreBackup {
         guard FileManager.default.fileExists(atPath: sourcePath) else {
             throw Failure(description: "no backup at \(sourcePath)")
         }
-        let data = try DataDirectory.open(directory, create: true)
-        let lock = try DirectoryLock(directory: data.path, exclusive: true)
-        defer { withExtendedLifetime(lock) {} }
-
         let givenKey = try keyFile.map { url throws -> SecretSealer in
             guard let sealer = try SecretSealer.load(keyFile: url) else { throw Failure(description: "no key file at \(url.path)") }
             return sealer
         }
+        // A new directory is made only when it can be filled: with a key.
+        guard givenKey != nil || FileManager.default.fileExists(atPath: directory.standardizedFileURL.path) else {
+            throw Failure(
+                description: "\(directory.standardizedFileURL.path) does not exist; to restore into a new directory pass --key with a copy of the store's original secret.key")
+        }
+        let data = try DataDirectory.open(directory, create: givenKey != nil)
+        let lock = try DirectoryLock(directory: data.path, exclusive: true)
+        defer { withExtendedLifetime(lock) {} }
         let presentKey = try SecretSealer.load(keyFile: data.keyFile)
         guard let key = presentKey ?? givenKey else {
             throw Failure(description: "\(data.path) has no secret.key; pass --key with a copy of the store's original secret.key")

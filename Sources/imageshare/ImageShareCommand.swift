@@ -14,10 +14,13 @@ struct ImageShareCommand: AsyncParsableCommand {
     /// Parses as usual, after completing `serve`'s arguments from the environment and the config file.
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        var sources: [String: String] = [:]
         do {
             if arguments.first == "serve" {
-                arguments = ["serve"]
-                    + (try ServeSettings.expand(Array(arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))
+                let expansion = try ServeSettings.expand(
+                    Array(arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+                arguments = ["serve"] + expansion.arguments
+                sources = expansion.sources
             }
             var command = try parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
@@ -26,8 +29,14 @@ struct ImageShareCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let invalid as ServeSettings.Invalid {
-            exit(withError: ValidationError(invalid.description))
+            ServeCommand.exit(withError: ValidationError(invalid.description))
         } catch {
+            // A bad value that came from the environment or the file: say where it was set.
+            let message = ServeCommand.message(for: error)
+            let named = sources.first { message.contains("--\($0.key) ") || message.contains("--\($0.key)'") }
+            if let source = named?.value {
+                ServeCommand.exit(withError: ValidationError("\(message) (set by \(source))"))
+            }
             exit(withError: error)
         }
     }

@@ -55,12 +55,12 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsKey: String?
     @Option(
         help: ArgumentHelp(
-            "Requests per second one AccessKey may make, as RATE or RATE/BURST (Throttling.User beyond; default: no limit).",
+            "Requests per second one AccessKey may make, as RATE or RATE/BURST (Throttling beyond; default: no limit).",
             valueName: "rate[/burst]"))
     var rateLimit: String?
     @Option(
         help: ArgumentHelp(
-            "Requests per second one AccessKey may make to one action, as Action=RATE[/BURST] (Throttling.Api beyond); repeatable.",
+            "Requests per second one AccessKey may make to one action, as Action=RATE[/BURST] (Throttling beyond); repeatable.",
             valueName: "action=rate[/burst]"))
     var actionRateLimit: [String] = []
     @Option(help: "File of `name = value` settings for the options above (default: $IMAGESHARE_CONFIG).")
@@ -104,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private static func badRate(_ option: String, _ value: String) -> String {
-        "\(option) \(value) is not valid: give requests per second (at least 1/60, at most 1000000), optionally /BURST (at least 1)"
+        "\(option) \(value) is not valid: give requests per second (a number from 0.0167, one a minute, to 1000000), optionally followed by /BURST (1 or more)"
             + (option == "--action-rate-limit" ? ", after Action=" : "")
     }
 

@@ -25,22 +25,32 @@ struct ServeSettings {
         let description: String
     }
 
+    /// The arguments to parse, and where each option not on the command line came from (for error messages).
+    struct Expansion {
+        var arguments: [String]
+        var sources: [String: String] = [:]
+    }
+
     /// `arguments` (those after `serve`) completed from `environment` and the config file they or it name.
-    static func expand(_ arguments: [String], environment: [String: String]) throws(Invalid) -> [String] {
-        var expanded = arguments
+    static func expand(_ arguments: [String], environment: [String: String]) throws(Invalid) -> Expansion {
+        var expanded = Expansion(arguments: arguments)
         let given = Set(arguments.compactMap(optionName(of:)))
-        let fileSettings = try configFile(in: arguments, environment: environment).map(parse(file:)) ?? [:]
+        let file = configFile(in: arguments, environment: environment)
+        let fileSettings = try file.map(parse(file:)) ?? [:]
         for setting in settings where !given.contains(setting.name) {
-            let fromEnvironment = environment[setting.environmentName].flatMap { $0.isEmpty ? nil : [$0] }
+            let fromEnvironment = environment[setting.environmentName].flatMap { $0.isEmpty ? nil : [($0, 0)] }
             guard let values = fromEnvironment ?? fileSettings[setting.name] else { continue }
-            for value in values {
+            for (value, line) in values {
+                expanded.sources[setting.name] =
+                    fromEnvironment != nil
+                    ? "the environment variable \(setting.environmentName)" : "\(file ?? "the config file") line \(line)"
                 if setting.isFlag {
                     guard let on = boolean(value) else {
                         throw Invalid(description: "\(setting.name) must be true or false, not \"\(value)\"")
                     }
-                    if on { expanded.append("--" + setting.name) }
+                    if on { expanded.arguments.append("--" + setting.name) }
                 } else {
-                    expanded += ["--" + setting.name, value]
+                    expanded.arguments += ["--" + setting.name, value]
                 }
             }
         }
@@ -69,9 +79,9 @@ struct ServeSettings {
         }
     }
 
-    /// The file's settings: `name = value` per line, `#` comments, values optionally double-quoted. A name
-    /// may repeat for a repeatable option (`action-rate-limit`).
-    static func parse(file path: String) throws(Invalid) -> [String: [String]] {
+    /// The file's settings with their line numbers: `name = value` per line, `#` comments, values optionally
+    /// double-quoted. A name may repeat for a repeatable option (`action-rate-limit`).
+    static func parse(file path: String) throws(Invalid) -> [String: [(String, Int)]] {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -81,8 +91,8 @@ struct ServeSettings {
         return try parse(text, file: path)
     }
 
-    static func parse(_ text: String, file: String) throws(Invalid) -> [String: [String]] {
-        var values: [String: [String]] = [:]
+    static func parse(_ text: String, file: String) throws(Invalid) -> [String: [(String, Int)]] {
+        var values: [String: [(String, Int)]] = [:]
         let known = Set(settings.map(\.name))
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -96,7 +106,7 @@ struct ServeSettings {
                 throw Invalid(description: "\(place): unknown setting \"\(name)\" (known: \(settings.map(\.name).joined(separator: ", ")))")
             }
             let value = try unquote(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces), place: place)
-            values[name, default: []].append(value)
+            values[name, default: []].append((value, index + 1))
         }
         return values
     }

@@ -129,17 +129,12 @@ extension ECSError {
 
     // MARK: Flow control
 
-    /// The caller's AccessKey used up its `--rate-limit`.
-    public static func userThrottled(retryAfterMilliseconds: Int) -> ECSError {
+    /// An AccessKey used up its `--rate-limit` or `--action-rate-limit` bucket. ECS's common code: the old
+    /// SDK retries exactly `Throttling` (not the `Throttling.User`/`.Api` variants) on its retryable actions.
+    public static func throttled(retryAfterMilliseconds: Int) -> ECSError {
         ECSError(
-            code: "Throttling.User", httpStatus: 400, message: "Request was denied due to user flow control.",
-            retryAfterMilliseconds: retryAfterMilliseconds)
-    }
-
-    /// The caller used up the `--action-rate-limit` of this action.
-    public static func actionThrottled(retryAfterMilliseconds: Int) -> ECSError {
-        ECSError(
-            code: "Throttling.Api", httpStatus: 400, message: "Request was denied due to api flow control.",
+            code: "Throttling", httpStatus: 400,
+            message: "You have made too many requests within a short time; your request is denied due to request throttling.",
             retryAfterMilliseconds: retryAfterMilliseconds)
     }
 }

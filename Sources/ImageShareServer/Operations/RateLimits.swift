@@ -2,7 +2,7 @@ import Foundation
 import ImageShareCore
 
 /// The flow control of signed requests: a bucket per AccessKey and one per AccessKey and action, each
-/// answering `Throttling.User` or `Throttling.Api` with `x-acs-retry-after` when empty. Off unless configured.
+/// answering `Throttling` with `x-acs-retry-after` when empty. Off unless configured.
 public struct RateLimits: Sendable {
     /// Every request of one AccessKey (`--rate-limit`).
     public var perAccessKey: RateLimit?
@@ -29,12 +29,12 @@ struct RateLimiter: Sendable {
             case let .refused(wait) = try await buckets.take(
                 bucket: "action \(caller.accessKeyId) \(action)", limit: limit, now: now)
         {
-            throw ECSError.actionThrottled(retryAfterMilliseconds: wait)
+            throw ECSError.throttled(retryAfterMilliseconds: wait)
         }
         if let limit = limits.perAccessKey,
             case let .refused(wait) = try await buckets.take(bucket: "key \(caller.accessKeyId)", limit: limit, now: now)
         {
-            throw ECSError.userThrottled(retryAfterMilliseconds: wait)
+            throw ECSError.throttled(retryAfterMilliseconds: wait)
         }
     }
 }
