@@ -703,7 +703,31 @@ def test_a_bad_value_is_refused_with_a_clear_message(tmp_path, where):
     rc = srv.launch().wait_exit()
     assert rc > 0, srv.logs()
     assert "eighty" in srv.stderr and "port" in srv.stderr.lower(), f"the error must name the value and port\n{srv.logs()}"
+    source = f"{config} line 1" if where == "file" else "IMAGESHARE_PORT"
+    assert source in srv.stderr, f"the error must say where the value was set ({source})\n{srv.logs()}"
     assert not data_dir.exists(), "a refused start created a store"
+
+
+def test_every_serve_option_can_be_set_in_the_config_file(tmp_path):
+    """The file and the environment know every option `serve --help` lists: each, given a value no option
+    accepts, is refused for its value, never as an unknown setting."""
+    proc = cli("serve", "--help")
+    options = sorted(set(re.findall(r"^\s+--([a-z][a-z-]+)", proc.stdout + proc.stderr, re.MULTILINE))
+                     - {"help", "version", "config"})
+    assert {"port", "tls-cert", "rate-limit", "action-rate-limit", "no-migrate"} <= set(options), options
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    for option in options:
+        # Any string is a path, so the data directory gets one that cannot be one (and no --data-dir flag,
+        # which would win over the file).
+        value = a_file if option == "data-dir" else "not a value: %%%"
+        config = write_config(tmp_path / f"{option}.conf", f'{option} = "{value}"\n')
+        data_dir = [] if option == "data-dir" else ["--data-dir", tmp_path / "never"]
+        result = cli("serve", "--config", config, *data_dir)
+        text = result.stdout + result.stderr
+        assert result.returncode != 0, f"{option}: a nonsense value was accepted\n{text}"
+        assert "unknown setting" not in text, f"{option} is listed by --help but unknown to the config file\n{text}"
+        assert not (tmp_path / "never").exists(), f"{option}: a refused start created a store"
 
 
 def test_unrelated_imageshare_variables_are_ignored(tmp_path):
