@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// PostgreSQL through postgres-nio, for several servers on one database.
 ///
@@ -85,11 +86,15 @@ public final class PostgresEngine: SQLEngine, Service {
         let logger = logger
         let workers = workers
         let setSchema = schema.map { "SET LOCAL search_path TO \"\($0)\"" }
+        let limit = deadline ?? timeout
+        // Each statement's wait on the worker thread ends by the transaction's deadline too: a task group
+        // cannot take back a thread blocked on a connection that died without failing its query.
+        let statementDeadline = limit.map(Self.dispatchDeadline(after:)) ?? .distantFuture
         do {
-            return try await withDeadline(deadline ?? timeout) { [client] in
+            return try await withDeadline(limit) { [client] in
                 try await client.withConnection { connection in
                     try await workers.runIfActive {
-                        let session = PostgresSession(connection: connection, logger: logger)
+                        let session = PostgresSession(connection: connection, logger: logger, deadline: statementDeadline)
                         _ = try session.execute(begin, [])
                         if let setSchema { _ = try session.execute(setSchema, []) }
                         do {
@@ -103,6 +108,8 @@ public final class PostgresEngine: SQLEngine, Service {
                     }
                 }
             }
+        } catch let error as ECSError {
+            throw error
         } catch let error as PSQLError {
             guard error.code == .server else {
                 logger.warning("database unavailable", metadata: ["error": "\(error.code)"])
@@ -118,10 +125,22 @@ public final class PostgresEngine: SQLEngine, Service {
             }
             throw Self.translate(
                 error, sqlState: response.fields[.sqlState] ?? "", message: response.fields[.message] ?? "", logger: logger)
-        } catch is DeadlineExceeded {
+        } catch is DeadlineExceeded, is StatementTimedOut {
             logger.warning("database transaction timed out")
             throw ECSError.serviceUnavailable
+        } catch let error as IOError {
+            // A connection reset or refused below postgres-nio's own error types.
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            throw ECSError.serviceUnavailable
+        } catch let error as ChannelError {
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            throw ECSError.serviceUnavailable
         }
+    }
+
+    private static func dispatchDeadline(after duration: Duration) -> DispatchTime {
+        let (seconds, attoseconds) = duration.components
+        return .now() + .milliseconds(Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 
     /// Connection trouble and cancelled statements are temporary for the client (503); any other server-side
@@ -174,10 +193,15 @@ func withDeadline<T: Sendable>(_ timeout: Duration?, _ work: @escaping @Sendable
     }
 }
 
+/// A statement's answer did not come by its transaction's deadline; its connection was closed.
+struct StatementTimedOut: Error {}
+
 /// One PostgreSQL connection inside a transaction, used from a worker thread that waits for each statement.
 struct PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
+    /// When waiting for a statement stops.
+    let deadline: DispatchTime
     var dialect: SQLDialect { .postgres }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
@@ -194,8 +218,20 @@ struct PostgresSession: SQLSession {
     }
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
-        // Waiting is safe here: this is a worker thread, never the connection's event loop.
-        try connection.query(Self.numbered(sql), arguments.map(Self.data)).wait()
+        // Waiting is safe here: this is a worker thread, never the connection's event loop. The wait is bounded:
+        // a database that dies mid-statement can leave the query's future unanswered.
+        let answer = Mutex<Result<PostgresQueryResult, any Error>?>(nil)
+        let arrived = DispatchSemaphore(value: 0)
+        connection.query(Self.numbered(sql), arguments.map(Self.data)).whenComplete { result in
+            answer.withLock { $0 = result }
+            arrived.signal()
+        }
+        guard arrived.wait(timeout: deadline) == .success, let result = answer.withLock({ $0 }) else {
+            // The pool drops a closed connection and makes a new one for the next lease.
+            connection.close().whenComplete { _ in }
+            throw StatementTimedOut()
+        }
+        return try result.get()
     }
 
     /// Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone.
