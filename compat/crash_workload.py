@@ -325,7 +325,9 @@ class CrashRig:
                 report.refused[call.code] += 1
             elif call.outcome == "unknown":
                 report.in_flight += 1
-                if call.code == "ServiceUnavailable":
+                # The old SDK retries a 503 on its retryable actions (up to three times, each waiting for the
+                # server's own 5 s deadline), so only the new SDK's single attempts time the server's answer.
+                if call.code == "ServiceUnavailable" and call.style != "old":
                     report.slowest_503 = max(report.slowest_503, call.finished - call.started)
 
     # -- the traffic -----------------------------------------------------------

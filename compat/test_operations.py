@@ -36,6 +36,7 @@ from conftest import (DEFAULT_REGION, POSTGRES_DIR, POSTGRES_URL, Account, Actor
 from hostile_cases import Reply, Wire, exchange, parse_error_body, v2_wire, v3_wire
 from test_server_hardening import (HEALTHZ, Serve, cli, cli_ok, describe_dir, mode_of, private_store_files,
                                    read_response, shown, umask, write_key)
+from test_server_hardening import serves  # noqa: F401  (a fixture; test_tls.py and test_rate_limits.py use it too)
 
 REGION = DEFAULT_REGION
 STARTUP_TIMEOUT = 20.0
@@ -51,22 +52,6 @@ postgres_only = pytest.mark.skipif(POSTGRES_URL is None, reason="needs IMAGESHAR
 # --------------------------------------------------------------------------
 # helpers shared with test_tls.py and test_rate_limits.py
 # --------------------------------------------------------------------------
-
-@pytest.fixture
-def serves(tmp_path):
-    """``serves(data_dir, *extra, database=..., **kw)`` builds a Serve (not yet launched); all are killed at
-    teardown (the test_server_hardening pattern)."""
-    made: List[Serve] = []
-
-    def make(data_dir, *extra, database=None, **kw) -> Serve:
-        srv = Serve(tmp_path / "logs", data_dir, database, *extra, **kw)
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.kill()
-
 
 def http_get(port: int, path: str, timeout: float = 5.0, context=None,
              scheme: str = "http") -> Tuple[int, Dict[str, str], str]:

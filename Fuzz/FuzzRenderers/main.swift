@@ -54,7 +54,7 @@ struct ValueReader {
     mutating func value(depth: Int) -> WireValue {
         switch (next() ?? 0) % (depth > 4 ? 3 : 5) {
         case 0: return .string(string())
-        case 1: return .int(Int(truncatingIfNeeded: UInt64(next() ?? 0) << 56 | UInt64(next() ?? 0) << 8 | UInt64(next() ?? 0)) - 1_000)
+        case 1: return .int(Int(truncatingIfNeeded: UInt64(next() ?? 0) << 56 | UInt64(next() ?? 0) << 8 | UInt64(next() ?? 0)) &- 1_000)
         case 2: return .bool((next() ?? 0) & 1 == 1)
         case 3: return .object(members(depth: depth))
         default:

@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// Flow control of signed requests (off unless configured).
     public var rateLimits = RateLimits()
+    /// The test control endpoint's token (`--admin-token`); without one the endpoint does not exist.
+    public var adminToken: String?
+    /// Accounts with known credentials (`--account`), created at start and again by a control reset.
+    public var fixtureAccounts: [KnownAccount] = []
     /// Whether console cookies are marked Secure: always when the console is served over TLS.
     public var secureCookies: Bool {
         get { forceSecureCookies || tls != nil }
@@ -68,11 +72,13 @@ public struct ServerDependencies: Sendable {
     public let health: any StoreHealth
     /// Where rate-limit buckets live.
     public let rateBuckets: any RateLimitStore
+    /// What the control endpoint's reset empties.
+    public let reset: any StoreReset
 
     public init(
         credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
         console: any ConsoleStore, securityGroups: any SecurityGroupStore, tags: any TagStore, health: any StoreHealth,
-        rateBuckets: any RateLimitStore
+        rateBuckets: any RateLimitStore, reset: any StoreReset
     ) {
         self.credentials = credentials
         self.images = images
@@ -83,18 +89,19 @@ public struct ServerDependencies: Sendable {
         self.tags = tags
         self.health = health
         self.rateBuckets = rateBuckets
+        self.reset = reset
     }
 
     /// One store that implements every port (the SQL store does, on both engines); rate-limit buckets in
     /// `rateBuckets` when given (the process's own, for a store no other server shares), else in the store.
     public init(
         store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore & SecurityGroupStore & TagStore
-            & StoreHealth & RateLimitStore,
+            & StoreHealth & RateLimitStore & StoreReset,
         rateBuckets: (any RateLimitStore)? = nil
     ) {
         self.init(
             credentials: store, images: store, instances: store, accounts: store, console: store, securityGroups: store,
-            tags: store, health: store, rateBuckets: rateBuckets ?? store)
+            tags: store, health: store, rateBuckets: rateBuckets ?? store, reset: store)
     }
 }
 
@@ -102,6 +109,13 @@ public struct ServerDependencies: Sendable {
 public func buildApplication(
     configuration: ServerConfiguration, dependencies: ServerDependencies, logger: Logger
 ) -> some ApplicationProtocol {
+    // Resources follow the service clock, which the control endpoint may move forward; signatures and nonces
+    // keep the real one, so that clients' timestamps stay acceptable after a move.
+    let realNow = configuration.now
+    let clock = ServiceClock(base: realNow)
+    var configuration = configuration
+    configuration.now = { clock.now() }
+    let faults = FaultInjector()
     let router = Router(context: ImageShareRequestContext.self)
     let metrics = ServerMetrics()
     dependencies.health.latency.listen { access, duration in metrics.recordStore(access, duration: duration) }
@@ -111,9 +125,9 @@ public func buildApplication(
         store: dependencies.images)
     let actions = makeActionRegistry(configuration: configuration, dependencies: dependencies, catalogue: catalogue)
     RPCController(
-        authenticator: RequestAuthenticator(store: dependencies.credentials, now: configuration.now), actions: actions,
-        rateLimiter: RateLimiter(limits: configuration.rateLimits, buckets: dependencies.rateBuckets), metrics: metrics,
-        now: configuration.now
+        authenticator: RequestAuthenticator(store: dependencies.credentials, now: realNow), actions: actions,
+        rateLimiter: RateLimiter(limits: configuration.rateLimits, buckets: dependencies.rateBuckets), faults: faults,
+        metrics: metrics, now: configuration.now
     ).addRoutes(to: router)
     ConsoleController(
         configuration: configuration, actions: actions, catalogue: catalogue, instances: dependencies.instances,
@@ -124,6 +138,12 @@ public func buildApplication(
         views: ConsoleViews(), logger: logger
     ).addRoutes(to: router)
 
+    if let token = configuration.adminToken {
+        ControlController(
+            token: token, fixtures: configuration.fixtureAccounts, store: dependencies.reset, accounts: dependencies.accounts,
+            clock: clock, faults: faults
+        ).addRoutes(to: router)
+    }
     let server: HTTPServerBuilder = .guardedHTTP1(configuration.connections, metrics: metrics, tls: configuration.tls)
     let scheme = configuration.tls == nil ? "http" : "https"
     var app = Application(
@@ -139,7 +159,7 @@ public func buildApplication(
         logger: logger)
     app.addServices(
         NoncePurgeService(
-            store: dependencies.credentials, now: configuration.now, logger: logger,
+            store: dependencies.credentials, now: realNow, logger: logger,
             remembered: { metrics.recordNonceCount($0) }))
     return app
 }

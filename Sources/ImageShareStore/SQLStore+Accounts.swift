@@ -12,6 +12,22 @@ extension SQLStore: AccountStore {
         return (account, IssuedCredentials(accountId: account.id, accessKeyId: keyID, accessKeySecret: secret))
     }
 
+    public func createAccount(_ known: KnownAccount, now: Date) async throws -> Account {
+        let sealed = try sealer.seal(known.accessKeySecret)
+        return try await write { db in
+            let taken = try db.fetchOne(
+                "SELECT 1 FROM accounts WHERE id = ? UNION ALL SELECT 1 FROM access_keys WHERE id = ?",
+                [known.accountId, known.accessKeyId])
+            guard taken == nil else {
+                throw ECSError.invalidParameter("AccountId", "account \(known.accountId) or AccessKey \(known.accessKeyId) exists already")
+            }
+            try db.execute(
+                "INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)", [known.accountId, known.name, now.storeMillis])
+            try Self.insertKey(db, id: known.accessKeyId, accountId: known.accountId, sealed: sealed, now: now)
+            return Account(id: known.accountId, name: known.name, createdAt: now)
+        }
+    }
+
     /// Creates the store's first account, unless one was created before: the `first_account` setting is
     /// recorded in the same transaction, so of several servers starting on a new store exactly one does it.
     public func createFirstAccount(name: String, now: Date) async throws -> IssuedCredentials? {

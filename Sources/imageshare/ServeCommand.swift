@@ -65,6 +65,15 @@ struct ServeCommand: AsyncParsableCommand {
     var actionRateLimit: [String] = []
     @Option(help: "File of `name = value` settings for the options above (default: $IMAGESHARE_CONFIG).")
     var config: String?
+    @Flag(help: "Keep everything in memory (the same SQL store on an in-memory SQLite database); write no file.")
+    var inMemory = false
+    @Option(
+        help: ArgumentHelp(
+            "An account with known credentials, created at start (and by a control reset) instead of a generated first account; repeatable.",
+            valueName: "name:account-id:access-key-id:secret"))
+    var account: [String] = []
+    @Option(help: "Serve the test control endpoint at /_imageshare/ to requests carrying this token (see docs/testing.md).")
+    var adminToken: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -79,6 +88,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        _ = try knownAccounts()
+        if let adminToken, !(16...256).contains(adminToken.utf8.count) || adminToken.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            throw ValidationError("--admin-token must be 16 to 256 visible ASCII characters")
+        }
+        if inMemory, store.databaseURL != nil { throw ValidationError("--in-memory and --database exclude each other") }
         _ = try parsedRateLimits()
         if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
             throw ValidationError(
@@ -103,6 +117,15 @@ struct ServeCommand: AsyncParsableCommand {
         return limits
     }
 
+    /// `--account` values, checked.
+    private func knownAccounts() throws -> [KnownAccount] {
+        var accounts: [KnownAccount] = []
+        for text in account {
+            do { accounts.append(try KnownAccount(parsing: text)) } catch { throw ValidationError("--account: \(error.description)") }
+        }
+        return accounts
+    }
+
     private static func badRate(_ option: String, _ value: String) -> String {
         "\(option) \(value) is not valid: give requests per second (a number from 0.0167, one a minute, to 1000000), optionally followed by /BURST (1 or more)"
             + (option == "--action-rate-limit" ? ", after Action=" : "")
@@ -124,17 +147,30 @@ struct ServeCommand: AsyncParsableCommand {
             maxConnections: maxConnections, idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
             bodyTimeout: .seconds(bodyTimeout))
         OpenFileLimit.raise(toServe: maxConnections, logger: logger)
+        if inMemory {
+            try await serve(store: try await SQLStore.inMemory(), limits: limits, tls: tls, logger: logger)
+            return
+        }
         try await store.withStore(creation: .allowed, logger: logger) { [self, logger, tls] store in
             try await serve(store: store, limits: limits, tls: tls, logger: logger)
         }
     }
 
     private func serve(store: SQLStore, limits: ConnectionLimits, tls: TLSConfiguration?, logger: Logger) async throws {
-        try await createFirstAccountIfEmpty(store)
+        let fixtures = try knownAccounts()
+        if fixtures.isEmpty {
+            try await createFirstAccountIfEmpty(store)
+        } else {
+            for known in fixtures where try await store.account(id: known.accountId) == nil {
+                _ = try await store.createAccount(known, now: Date())
+            }
+        }
         var configuration = ServerConfiguration(
             host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota,
             instanceQuota: instanceQuota, connections: limits)
-        configuration.storeDescription = self.store.description
+        configuration.storeDescription = inMemory ? "in memory" : self.store.description
+        configuration.adminToken = adminToken
+        configuration.fixtureAccounts = fixtures
         configuration.tls = tls
         configuration.rateLimits = try parsedRateLimits()
         if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {

@@ -31,6 +31,10 @@ public protocol AccountStore: Sendable {
     /// Creates an account with one enabled AccessKey.
     func createAccount(name: String, now: Date) async throws -> (Account, IssuedCredentials)
 
+    /// Creates an account whose ID, AccessKey ID and secret the caller chose (fixtures, `--account`); refused with
+    /// `InvalidParameter` when the account ID or the AccessKey ID exists already.
+    func createAccount(_ known: KnownAccount, now: Date) async throws -> Account
+
     /// Creates a new store's first account, once: nil when it was done before (by this or another server).
     func createFirstAccount(name: String, now: Date) async throws -> IssuedCredentials?
 

@@ -16,6 +16,7 @@ struct RPCController: Sendable {
     let authenticator: RequestAuthenticator
     let actions: ActionRegistry
     let rateLimiter: RateLimiter
+    let faults: FaultInjector
     let metrics: ServerMetrics
     let now: @Sendable () -> Date
 
@@ -87,6 +88,7 @@ struct RPCController: Sendable {
             guard version == Self.apiVersion else { throw ECSError.unsupportedVersion(version) }
             guard let handler else { throw ECSError.invalidAction(action) }
             try await rateLimiter.admit(caller: caller, action: action, now: now())
+            try await faults.intercept(action: action, accountId: caller.accountId, imageId: parameters["ImageId"], now: now())
             let members = try await handler(
                 ActionRequest(action: action, parameters: parameters, caller: caller, requestId: requestId, now: now()))
             let value = WireValue.object([("RequestId", .string(requestId))] + members)

@@ -5,7 +5,7 @@ import ImageShareCore
 ///
 /// The first caller starts a drain; whoever arrives while a batch is being committed joins the next one.
 /// When a batch fails, its items are tried again one transaction each, so an item the database refuses fails
-/// only its own caller; only an unavailable database fails the whole batch at once.
+/// only its own caller; only an unavailable database fails the whole batch at once, and everyone waiting behind it.
 actor GroupCommit<Item: Sendable, Result: Sendable> {
     private let engine: any SQLEngine
     private let apply: @Sendable (any SQLSession, [Item]) throws -> [Result]
@@ -40,7 +40,11 @@ actor GroupCommit<Item: Sendable, Result: Sendable> {
                 let results = try await engine.write { db in try apply(db, items) }
                 for (entry, result) in zip(batch, results) { entry.continuation.resume(returning: result) }
             } catch let error as ECSError where error == .serviceUnavailable {
-                for entry in batch { entry.continuation.resume(throwing: error) }
+                // The database is away: whoever queued behind this batch would wait as long again for the same
+                // answer, so they get it now (and can retry) instead of one timeout after another.
+                let waiting = pending
+                pending.removeAll()
+                for entry in batch + waiting { entry.continuation.resume(throwing: error) }
             } catch {
                 guard batch.count > 1 else {
                     batch[0].continuation.resume(throwing: error)
