@@ -27,7 +27,7 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
         case .postgres:
             let schema = try await Self.createSchema()
             return try await SQLStore(
-                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger, timeout: Self.timeout), sealer: Self.sealer)
         }
     }
 
@@ -35,7 +35,9 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
     public func makeUnmigratedEngine() async throws -> any SQLEngine {
         switch self {
         case .sqlite: return try SQLiteEngine()
-        case .postgres: return PostgresEngine(client: Self.sharedClient, schema: try await Self.createSchema(), logger: Self.logger)
+        case .postgres:
+            return PostgresEngine(
+                client: Self.sharedClient, schema: try await Self.createSchema(), logger: Self.logger, timeout: Self.timeout)
         }
     }
 
@@ -50,10 +52,10 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
         case .postgres:
             let schema = try await Self.createSchema()
             let first = try await SQLStore(
-                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger, timeout: Self.timeout), sealer: Self.sealer)
             // A second connection pool, as a second server would have.
             let second = try await SQLStore(
-                engine: PostgresEngine(client: Self.secondClient, schema: schema, logger: Self.logger), sealer: Self.sealer)
+                engine: PostgresEngine(client: Self.secondClient, schema: schema, logger: Self.logger, timeout: Self.timeout), sealer: Self.sealer)
             return (first, second, {})
         }
     }
@@ -74,10 +76,16 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
 
     private static let sealer = SecretSealer.ephemeral()
 
+    /// The deadline of the test stores' transactions and statements. Every test of a run makes its own
+    /// schema at once on a two-core machine, which can keep a transaction waiting past the server's 5 s; the
+    /// tests of timeouts make engines of their own (`postgresEngine(statementTimeout:)`).
+    private static let timeout: Duration = .seconds(30)
+
     private static func makeRunningClient() -> PostgresClient {
         let configuration = try! PostgresEngine.configuration(from: postgresURL!)
         // Every test of a suite runs at once, each with stores of its own: more than a server's 16 connections.
-        let client = PostgresEngine.makeClient(url: configuration, logger: logger, maximumConnections: 60)
+        let client = PostgresEngine.makeClient(
+            url: configuration, logger: logger, statementTimeout: timeout, maximumConnections: 60)
         Task.detached { await client.run() }
         return client
     }
