@@ -31,9 +31,10 @@ struct RPCController: Sendable {
         let response = await answer(request, logger: logger, record: &record)
         let latency = ContinuousClock.now - start
         metrics.recordRequest(action: record.action, code: record.code, duration: latency)
-        // One line per request, for operators: never a secret, a signature or a parameter value.
+        // One line per request, for operators: never a secret, a signature or a parameter value. A passing dry
+        // run travels as an error on the wire, but nothing failed: its line says so.
         logger.info(
-            "request",
+            record.code == ECSError.dryRunOperation.code ? "dry run passed" : "request",
             metadata: [
                 "request_id": "\(record.requestId)", "action": "\(record.action)", "account": "\(record.account)",
                 "code": "\(record.code)", "status": "\(response.status.code)",
