@@ -1,6 +1,7 @@
 import CoreMetrics
 import ImageShareCore
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics, recorded through swift-metrics into a registry of this application's own
 /// (not the process-wide one, so several applications in one test process keep separate counts).
@@ -10,6 +11,16 @@ public struct ServerMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     private let connections: Meter
     private let nonces: Meter
+    private let storeTimers: [StoreAccess: CoreMetrics.Timer]
+    /// Handles made once per action and code: making them per request meant a registry lookup under its
+    /// lock and new objects on every call. Actions are the registry's names and codes the service's own,
+    /// so the table stays small.
+    private let requestHandles = RequestHandles()
+
+    private final class RequestHandles: Sendable {
+        let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+        let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    }
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -24,20 +35,37 @@ public struct ServerMetrics: Sendable {
         connections = Meter(label: "imageshare_connections", factory: factory)
         nonces = Meter(label: "imageshare_nonces", factory: factory)
         connections.set(0)
+        storeTimers = Dictionary(
+            uniqueKeysWithValues: [StoreAccess.read, .write].map { access in
+                (access, CoreMetrics.Timer(
+                    label: "imageshare_store_duration_seconds", dimensions: [("kind", access.rawValue)], factory: factory))
+            })
     }
 
     /// One answered RPC request: `code` is `OK` or the ECS error code.
     func recordRequest(action: String, code: String, duration: Duration) {
-        Counter(label: "imageshare_requests_total", dimensions: [("action", action), ("code", code)], factory: factory)
-            .increment()
-        CoreMetrics.Timer(label: "imageshare_request_duration_seconds", dimensions: [("action", action)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        let counter = requestHandles.counters.withLock { counters in
+            let key = action + " " + code
+            if let known = counters[key] { return known }
+            let made = CoreMetrics.Counter(
+                label: "imageshare_requests_total", dimensions: [("action", action), ("code", code)], factory: factory)
+            counters[key] = made
+            return made
+        }
+        let timer = requestHandles.timers.withLock { timers in
+            if let known = timers[action] { return known }
+            let made = CoreMetrics.Timer(
+                label: "imageshare_request_duration_seconds", dimensions: [("action", action)], factory: factory)
+            timers[action] = made
+            return made
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.nanoseconds)
     }
 
     /// One store transaction.
     func recordStore(_ access: StoreAccess, duration: Duration) {
-        CoreMetrics.Timer(label: "imageshare_store_duration_seconds", dimensions: [("kind", access.rawValue)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        storeTimers[access]?.recordNanoseconds(duration.nanoseconds)
     }
 
     func connectionOpened() { connections.increment() }
