@@ -29,7 +29,8 @@ extension SQLStore: RateLimitStore {
 
 /// Token buckets in this process: exact for the one server of an embedded store, and free of disk writes.
 public final class InProcessRateBuckets: RateLimitStore {
-    private let buckets = Mutex<[String: TokenBucket]>([:])
+    /// Each bucket with the limit it was last used under, so that forgetting judges it by its own refill time.
+    private let buckets = Mutex<[String: (state: TokenBucket, limit: RateLimit)]>([:])
     /// Buckets full again are forgotten past this many, so idle keys do not accumulate.
     private let maxBuckets: Int
 
@@ -39,17 +40,16 @@ public final class InProcessRateBuckets: RateLimitStore {
 
     public func take(bucket: String, limit: RateLimit, now: Date) async throws -> RateDecision {
         buckets.withLock { buckets in
-            var state = buckets[bucket] ?? .full(limit, at: now)
+            var state = buckets[bucket]?.state ?? .full(limit, at: now)
             let decision = state.take(limit, now: now)
-            if buckets.count >= maxBuckets { Self.forgetFull(&buckets, limit: limit, now: now) }
-            buckets[bucket] = state
+            if buckets.count >= maxBuckets { Self.forgetFull(&buckets, now: now) }
+            buckets[bucket] = (state, limit)
             return decision
         }
     }
 
     /// Drops buckets that would be full by now: forgetting them changes no decision.
-    private static func forgetFull(_ buckets: inout [String: TokenBucket], limit: RateLimit, now: Date) {
-        let refillSeconds = limit.burst / limit.rate
-        buckets = buckets.filter { now.timeIntervalSince($0.value.updatedAt) < refillSeconds }
+    private static func forgetFull(_ buckets: inout [String: (state: TokenBucket, limit: RateLimit)], now: Date) {
+        buckets = buckets.filter { now.timeIntervalSince($0.value.state.updatedAt) < $0.value.limit.burst / $0.value.limit.rate }
     }
 }
