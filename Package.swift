@@ -117,6 +117,7 @@ let package = Package(
             name: "ImageShareTestSupport",
             dependencies: [
                 "ImageShareStore",
+                "ImageShareCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

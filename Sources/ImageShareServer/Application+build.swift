@@ -72,8 +72,10 @@ public struct ServerDependencies: Sendable {
     public let health: any StoreHealth
     /// Where rate-limit buckets live.
     public let rateBuckets: any RateLimitStore
-    /// What the control endpoint's reset empties.
+    /// What the control endpoint's reset empties and its snapshots save.
     public let reset: any StoreReset
+    /// Where new resource IDs and RequestIds come from: the store's own generator.
+    public var identifiers: IdentifierGenerator { reset.identifiers }
 
     public init(
         credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
@@ -127,7 +129,7 @@ public func buildApplication(
     RPCController(
         authenticator: RequestAuthenticator(store: dependencies.credentials, now: realNow), actions: actions,
         rateLimiter: RateLimiter(limits: configuration.rateLimits, buckets: dependencies.rateBuckets), faults: faults,
-        metrics: metrics, now: configuration.now
+        metrics: metrics, identifiers: dependencies.identifiers, now: configuration.now
     ).addRoutes(to: router)
     ConsoleController(
         configuration: configuration, actions: actions, catalogue: catalogue, instances: dependencies.instances,
@@ -141,7 +143,7 @@ public func buildApplication(
     if let token = configuration.adminToken {
         ControlController(
             token: token, fixtures: configuration.fixtureAccounts, store: dependencies.reset, accounts: dependencies.accounts,
-            clock: clock, faults: faults
+            regions: configuration.regions, clock: clock, faults: faults
         ).addRoutes(to: router)
     }
     let server: HTTPServerBuilder = .guardedHTTP1(configuration.connections, metrics: metrics, tls: configuration.tls)
@@ -177,7 +179,8 @@ func makeActionRegistry(configuration: ServerConfiguration, dependencies: Server
     DiskActions(catalogue: catalogue, store: dependencies.instances).register(in: &registry)
     InstanceAttributeActions(regions: configuration.regions, store: dependencies.instances).register(in: &registry)
     DiskLifecycleActions(regions: configuration.regions, store: dependencies.instances).register(in: &registry)
-    SecurityGroupActions(regions: configuration.regions, store: dependencies.securityGroups).register(in: &registry)
+    SecurityGroupActions(regions: configuration.regions, store: dependencies.securityGroups, identifiers: dependencies.identifiers)
+        .register(in: &registry)
     TagActions(regions: configuration.regions, store: dependencies.tags).register(in: &registry)
     ZoneActions(regions: configuration.regions).register(in: &registry)
     return registry

@@ -3,11 +3,11 @@ import ImageShareCore
 
 extension SQLStore: AccountStore {
     public func createAccount(name: String, now: Date) async throws -> (Account, IssuedCredentials) {
-        let keyID = generator.accessKeyID()
-        let secret = generator.accessKeySecret()
+        let keyID = identifiers.accessKeyID()
+        let secret = identifiers.accessKeySecret()
         let sealed = try sealer.seal(secret)
-        let account = try await write { [generator] db in
-            try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: generator, now: now)
+        let account = try await write { [identifiers] db in
+            try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: identifiers, now: now)
         }
         return (account, IssuedCredentials(accountId: account.id, accessKeyId: keyID, accessKeySecret: secret))
     }
@@ -31,22 +31,22 @@ extension SQLStore: AccountStore {
     /// Creates the store's first account, unless one was created before: the `first_account` setting is
     /// recorded in the same transaction, so of several servers starting on a new store exactly one does it.
     public func createFirstAccount(name: String, now: Date) async throws -> IssuedCredentials? {
-        let keyID = generator.accessKeyID()
-        let secret = generator.accessKeySecret()
+        let keyID = identifiers.accessKeyID()
+        let secret = identifiers.accessKeySecret()
         let sealed = try sealer.seal(secret)
-        let account = try await write { [generator] db -> Account? in
+        let account = try await write { [identifiers] db -> Account? in
             let claimed = try db.execute(
                 "INSERT INTO store_settings (name, value) VALUES ('first_account', ?) ON CONFLICT (name) DO NOTHING",
                 [now.storeMillis.description]) == 1
             guard claimed, try db.fetchOne("SELECT 1 FROM accounts LIMIT 1") == nil else { return nil }
-            return try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: generator, now: now)
+            return try Self.insertAccount(db, name: name, keyID: keyID, sealed: sealed, generator: identifiers, now: now)
         }
         return account.map { IssuedCredentials(accountId: $0.id, accessKeyId: keyID, accessKeySecret: secret) }
     }
 
     /// Inserts an account with a new random ID and its first key.
     private static func insertAccount(
-        _ db: any SQLSession, name: String, keyID: String, sealed: Data, generator: CredentialGenerator, now: Date
+        _ db: any SQLSession, name: String, keyID: String, sealed: Data, generator: IdentifierGenerator, now: Date
     ) throws -> Account {
         // A random 16-digit ID collides rarely; try again instead of failing the operator's command.
         for _ in 0..<8 {
@@ -77,8 +77,8 @@ extension SQLStore: AccountStore {
     }
 
     public func createAccessKey(accountId: String, now: Date) async throws -> IssuedCredentials? {
-        let keyID = generator.accessKeyID()
-        let secret = generator.accessKeySecret()
+        let keyID = identifiers.accessKeyID()
+        let secret = identifiers.accessKeySecret()
         let sealed = try sealer.seal(secret)
         let created = try await write { db in
             let exists = try Bool.fetchOne(

@@ -65,7 +65,7 @@ extension SQLStore {
                     try Self.markSnapshotUsed(db, id: snapshotId, by: "disk")
                 }
                 guard let size else { throw ECSError.missingParameter("Size") }
-                let id = ResourceID.random(prefix: "d-")
+                let id = self.identifiers.resourceID(prefix: "d-")
                 try db.execute(
                     """
                     INSERT INTO disks (id, region_id, zone_id, owner_id, instance_id, name, type, category, size_gib, device, status,

@@ -4,14 +4,18 @@ import ImageShareCore
 /// Reading images out of rows: the status is derived from the clock, so one store serves many nodes without
 /// a background job flipping `Creating` to `Available`.
 extension SQLStore {
-    /// The select list for an image row `i`; bind `now` once for the effective status.
-    static let imageColumns = """
-        i.*, (CASE WHEN i.status = 'Creating' AND i.ready_at <= ? THEN 'Available' ELSE i.status END) AS effective_status,
-        EXISTS (SELECT 1 FROM disks d WHERE d.image_id = i.id AND d.type = 'system') AS in_use
+    /// The effective status of an image row `i` (bind `now`): a finished build is `Available`, or `CreateFailed`
+    /// when a test injected the failure.
+    static let effectiveStatusSQL = """
+        (CASE WHEN i.status = 'Creating' AND i.ready_at <= ? \
+        THEN (CASE WHEN i.build_fails = 1 THEN 'CreateFailed' ELSE 'Available' END) ELSE i.status END)
         """
 
-    /// The effective status expression for WHERE clauses (bind `now`).
-    static let effectiveStatusSQL = "(CASE WHEN i.status = 'Creating' AND i.ready_at <= ? THEN 'Available' ELSE i.status END)"
+    /// The select list for an image row `i`; bind `now` once for the effective status.
+    static let imageColumns = """
+        i.*, \(effectiveStatusSQL) AS effective_status,
+        EXISTS (SELECT 1 FROM disks d WHERE d.image_id = i.id AND d.type = 'system') AS in_use
+        """
 
     /// Fetches full images (disks and tags included) for rows selected with `imageColumns`.
     static func fetchImages(_ db: any SQLSession, sql: String, arguments: [any SQLBindable], now: Date) throws -> [Image] {

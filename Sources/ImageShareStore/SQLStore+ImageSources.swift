@@ -4,7 +4,7 @@ import ImageShareCore
 extension SQLStore {
     /// The disks of a new image and the OS it carries, from an instance, a snapshot or explicit mappings.
     /// Snapshots taken on the way are inserted in the same transaction.
-    static func diskMappings(for image: NewImage, in db: any SQLSession, now: Date) throws -> ([DiskDeviceMapping], OSProfile) {
+    static func diskMappings(for image: NewImage, in db: any SQLSession, ids: IdentifierGenerator, now: Date) throws -> ([DiskDeviceMapping], OSProfile) {
         switch image.source {
         case let .instance(instanceId):
             guard let status = try String.fetchOne(
@@ -17,7 +17,7 @@ extension SQLStore {
             var mappings: [DiskDeviceMapping] = []
             var os: OSProfile?
             for disk in disks {
-                let snapshotId = ResourceID.random(prefix: "s-")
+                let snapshotId = ids.resourceID(prefix: "s-")
                 let diskOS = try osProfile(from: disk)
                 try insertSnapshot(
                     db, id: snapshotId, regionId: image.regionId, ownerId: image.ownerId, name: "image source \(snapshotId)",

@@ -34,10 +34,10 @@ extension SQLStore: ImageStore {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
                 try Self.checkQuota(db, ownerId: image.ownerId, regionId: image.regionId, quota: quota)
-                let id = ResourceID.random(prefix: "m-")
+                let id = self.identifiers.resourceID(prefix: "m-")
                 let name = image.name ?? id
                 try Self.checkNameFree(db, name: name, ownerId: image.ownerId, regionId: image.regionId)
-                let (mappings, os) = try Self.diskMappings(for: image, in: db, now: now)
+                let (mappings, os) = try Self.diskMappings(for: image, in: db, ids: self.identifiers, now: now)
                 let finalOS = OSProfile(
                     osType: os.osType, osName: os.osName, osNameEn: os.osNameEn, platform: image.platform ?? os.platform,
                     architecture: image.architecture ?? os.architecture)
@@ -45,7 +45,7 @@ extension SQLStore: ImageStore {
                     db, id: id, regionId: image.regionId, ownerId: image.ownerId, name: name, description: image.description,
                     os: finalOS, sizeGiB: mappings.first { $0.type == "system" }?.sizeGiB ?? 20, family: image.family,
                     version: image.version, bootMode: image.bootMode, copiedFrom: nil, mappings: mappings, tags: image.tags,
-                    readyAt: image.readyAt, now: now)
+                    readyAt: image.readyAt, buildFails: image.buildFails, now: now)
                 return [id]
             }[0]
         }
@@ -61,7 +61,7 @@ extension SQLStore: ImageStore {
                     source, by: copy.callerId, isSharedWithCaller: try Self.isShared(db, imageId: source.id, with: copy.callerId),
                     to: copy.destinationRegionId)
                 try Self.checkQuota(db, ownerId: copy.callerId, regionId: copy.destinationRegionId, quota: quota)
-                let id = ResourceID.random(prefix: "m-")
+                let id = self.identifiers.resourceID(prefix: "m-")
                 let name: String
                 if let requested = copy.name {
                     try Self.checkNameFree(db, name: requested, ownerId: copy.callerId, regionId: copy.destinationRegionId)
@@ -73,7 +73,7 @@ extension SQLStore: ImageStore {
                 // The copy gets its own snapshots in the destination region, owned by the copier.
                 var mappings: [DiskDeviceMapping] = []
                 for mapping in source.diskDeviceMappings {
-                    let snapshotId = ResourceID.random(prefix: "s-")
+                    let snapshotId = self.identifiers.resourceID(prefix: "s-")
                     try Self.insertSnapshot(
                         db, id: snapshotId, regionId: copy.destinationRegionId, ownerId: copy.callerId,
                         name: "copy of \(mapping.snapshotId)", description: "", diskId: "", diskType: mapping.type,
@@ -84,7 +84,8 @@ extension SQLStore: ImageStore {
                     db, id: id, regionId: copy.destinationRegionId, ownerId: copy.callerId, name: name,
                     description: copy.description ?? source.description, os: source.osProfile, sizeGiB: source.sizeGiB,
                     family: source.imageFamily, version: source.imageVersion, bootMode: source.bootMode,
-                    copiedFrom: source.id, mappings: mappings, tags: copy.tags, readyAt: copy.readyAt, now: now)
+                    copiedFrom: source.id, mappings: mappings, tags: copy.tags, readyAt: copy.readyAt, buildFails: copy.buildFails,
+                    now: now)
                 return [id]
             }[0]
         }
@@ -263,18 +264,19 @@ extension SQLStore: ImageStore {
     static func insertImage(
         _ db: any SQLSession, id: String, regionId: String, ownerId: String, name: String, description: String, os: OSProfile,
         sizeGiB: Int, family: String, version: String, bootMode: String, copiedFrom: String?,
-        mappings: [DiskDeviceMapping], tags: [ResourceTag], readyAt: Date, now: Date
+        mappings: [DiskDeviceMapping], tags: [ResourceTag], readyAt: Date, buildFails: Bool = false, now: Date
     ) throws {
         try db.execute(
             sql: """
                 INSERT INTO images (id, region_id, owner_id, name, description, status, created_at, ready_at, os_type, os_name,
-                    os_name_en, platform, architecture, size_gib, image_family, image_version, boot_mode, copied_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    os_name_en, platform, architecture, size_gib, image_family, image_version, boot_mode, copied_from, build_fails)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                id, regionId, ownerId, name, description, readyAt > now ? "Creating" : "Available", now.storeMillis,
+                // A failing build stays `Creating` in the row; reads turn it into `CreateFailed` at `ready_at`.
+                id, regionId, ownerId, name, description, readyAt > now || buildFails ? "Creating" : "Available", now.storeMillis,
                 max(readyAt, now).storeMillis, os.osType.rawValue, os.osName, os.osNameEn, os.platform,
-                os.architecture.rawValue, sizeGiB, family, version, bootMode, copiedFrom,
+                os.architecture.rawValue, sizeGiB, family, version, bootMode, copiedFrom, buildFails,
             ])
         for (position, mapping) in mappings.enumerated() {
             try db.execute(

@@ -18,7 +18,7 @@ extension SQLStore: InstanceStore {
                 }
                 var ids: [String] = []
                 for index in 0..<launch.amount {
-                    let id = ResourceID.random(prefix: "i-")
+                    let id = self.identifiers.resourceID(prefix: "i-")
                     ids.append(id)
                     let name = launch.name.map { launch.amount > 1 ? "\($0)-\(index + 1)" : $0 } ?? id
                     let status = launch.startRunning ? InstanceStatus.running : .stopped
@@ -46,14 +46,15 @@ extension SQLStore: InstanceStore {
                     try TagTable(.instance).insert(launch.tags, for: id, in: db)
                     try Self.insertDisk(
                         db, instanceId: id, launch: launch, type: "system", device: "/dev/xvda", sizeGiB: launch.systemDiskSizeGiB,
-                        category: launch.systemDiskCategory, imageId: launch.image.id, snapshotId: "", deleteWithInstance: true, now: now)
+                        category: launch.systemDiskCategory, imageId: launch.image.id, snapshotId: "", deleteWithInstance: true,
+                        id: self.identifiers.resourceID(prefix: "d-"), now: now)
                     for (position, dataDisk) in launch.dataDisks.enumerated() {
                         if let snapshotId = dataDisk.snapshotId { try Self.markSnapshotUsed(db, id: snapshotId, by: "disk") }
                         try Self.insertDisk(
                             db, instanceId: id, launch: launch, type: "data",
                             device: "/dev/xvd" + String(UnicodeScalar(UInt8(ascii: "b") + UInt8(position))),
                             sizeGiB: dataDisk.sizeGiB, category: dataDisk.category, imageId: "", snapshotId: dataDisk.snapshotId ?? "",
-                            deleteWithInstance: dataDisk.deleteWithInstance, now: now)
+                            deleteWithInstance: dataDisk.deleteWithInstance, id: self.identifiers.resourceID(prefix: "d-"), now: now)
                     }
                 }
                 return ids
@@ -136,7 +137,7 @@ extension SQLStore: InstanceStore {
                 let size = try sizeGiB ?? max(image.sizeGiB, old?.get("size_gib", as: Int.self) ?? 20)
                 guard size >= image.sizeGiB else { throw ECSError.systemDiskTooSmall }
                 try db.execute(sql: "DELETE FROM disks WHERE instance_id = ? AND type = 'system'", arguments: [instanceId])
-                let id = ResourceID.random(prefix: "d-")
+                let id = self.identifiers.resourceID(prefix: "d-")
                 try db.execute(
                     sql: """
                         INSERT INTO disks (id, region_id, zone_id, owner_id, instance_id, name, type, category, size_gib, device,
@@ -185,7 +186,7 @@ extension SQLStore: InstanceStore {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
                 guard let disk = try Self.diskRow(db, id: diskId, ownerId: ownerId) else { throw ECSError.diskNotFound }
-                let id = ResourceID.random(prefix: "s-")
+                let id = self.identifiers.resourceID(prefix: "s-")
                 try Self.insertSnapshot(
                     db, id: id, regionId: try disk.get("region_id"), ownerId: ownerId, name: name ?? id, description: description,
                     diskId: diskId, diskType: try disk.get("type"), sizeGiB: try disk.get("size_gib"), instanceId: try disk.get("instance_id") ?? "",
@@ -232,7 +233,7 @@ extension SQLStore: InstanceStore {
 
     private static func insertDisk(
         _ db: any SQLSession, instanceId: String, launch: LaunchRequest, type: String, device: String, sizeGiB: Int, category: String,
-        imageId: String, snapshotId: String, deleteWithInstance: Bool, now: Date
+        imageId: String, snapshotId: String, deleteWithInstance: Bool, id: String, now: Date
     ) throws {
         let os = launch.image.os
         try db.execute(
@@ -243,7 +244,7 @@ extension SQLStore: InstanceStore {
                 VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, 'In_use', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                ResourceID.random(prefix: "d-"), launch.regionId, launch.zoneId, launch.ownerId, instanceId, type, category,
+                id, launch.regionId, launch.zoneId, launch.ownerId, instanceId, type, category,
                 sizeGiB, device, imageId, imageId.isEmpty ? "" : (launch.image.ownerId ?? ""), snapshotId, deleteWithInstance, now.storeMillis, now.storeMillis, os.osType.rawValue,
                 os.osName, os.osNameEn, os.platform, os.architecture.rawValue,
             ])

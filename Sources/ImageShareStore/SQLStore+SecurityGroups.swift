@@ -11,7 +11,7 @@ extension SQLStore: SecurityGroupStore {
                     "SELECT COUNT(*) FROM security_groups WHERE owner_id = ? AND region_id = ?", [group.ownerId, group.regionId],
                     as: Int.self) ?? 0
                 guard owned < SecurityGroupRules.maxGroupsPerRegion else { throw ECSError.securityGroupQuotaExceeded }
-                let id = ResourceID.random(prefix: "sg-")
+                let id = self.identifiers.resourceID(prefix: "sg-")
                 try db.execute(
                     """
                     INSERT INTO security_groups (id, region_id, owner_id, name, description, vpc_id, type, created_at)

@@ -7,7 +7,8 @@ import ImageShareCore
 public final class SQLStore: StoreHealth {
     let engine: any SQLEngine
     let sealer: SecretSealer
-    let generator = CredentialGenerator()
+    /// Where new IDs, AccessKeys and RequestIds come from (seeded for reproducible test runs).
+    public let identifiers: IdentifierGenerator
     let nonceClaims: GroupCommit<NonceClaim, NonceClaimResult>
     /// Where each transaction's duration goes (the server's store-latency histogram).
     public let latency = StoreLatencyHook()
@@ -40,18 +41,23 @@ public final class SQLStore: StoreHealth {
     /// Opens a store on `engine`, whose AccessKey secrets are sealed by `sealer`.
     ///
     /// The store records the key's fingerprint the first time and refuses another key afterwards.
-    public init(engine: any SQLEngine, sealer: SecretSealer, migrations: MigrationPolicy = .apply) async throws {
+    public init(
+        engine: any SQLEngine, sealer: SecretSealer, migrations: MigrationPolicy = .apply,
+        identifiers: IdentifierGenerator = IdentifierGenerator()
+    ) async throws {
         try await Self.prepareSchema(engine, migrations: migrations, creation: .allowed)
         try await StoreKey.adopt(sealer, engine: engine, keyName: "given in code")
         self.engine = engine
         self.sealer = sealer
+        self.identifiers = identifiers
         nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
     }
 
     /// Opens a store whose key lives in `keyFile`: created there on a new store (when `creation` allows),
     /// read on an existing one, and refused when it is missing or is not the key the store was sealed with.
     public init(
-        engine: any SQLEngine, keyFile: URL, creation: Creation, migrations: MigrationPolicy = .apply
+        engine: any SQLEngine, keyFile: URL, creation: Creation, migrations: MigrationPolicy = .apply,
+        identifiers: IdentifierGenerator = IdentifierGenerator()
     ) async throws {
         try await Self.prepareSchema(engine, migrations: migrations, creation: creation)
         let sealer = try await StoreKey.resolve(keyFile: keyFile, engine: engine, creation: creation)
@@ -67,6 +73,7 @@ public final class SQLStore: StoreHealth {
         }
         self.engine = engine
         self.sealer = sealer
+        self.identifiers = identifiers
         nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
     }
 
@@ -96,9 +103,9 @@ public final class SQLStore: StoreHealth {
         }
     }
 
-    /// A private in-memory SQLite store, for tests.
-    public static func inMemory() async throws -> SQLStore {
-        try await SQLStore(engine: try SQLiteEngine(), sealer: .ephemeral())
+    /// A private in-memory SQLite store, for tests and `serve --in-memory`.
+    public static func inMemory(identifiers: IdentifierGenerator = IdentifierGenerator()) async throws -> SQLStore {
+        try await SQLStore(engine: try SQLiteEngine(), sealer: .ephemeral(), identifiers: identifiers)
     }
 
     /// Names of migrations not yet applied.

@@ -74,6 +74,11 @@ struct ServeCommand: AsyncParsableCommand {
     var account: [String] = []
     @Option(help: "Serve the test control endpoint at /_imageshare/ to requests carrying this token (see docs/testing.md).")
     var adminToken: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --in-memory: draw resource IDs, AccessKeys and RequestIds from this seed, so the same calls get the same IDs on every run (a reset starts again).",
+            valueName: "n"))
+    var seed: UInt64?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -93,6 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--admin-token must be 16 to 256 visible ASCII characters")
         }
         if inMemory, store.databaseURL != nil { throw ValidationError("--in-memory and --database exclude each other") }
+        // Seeded IDs repeat after a restart, which a kept store would meet as duplicates.
+        if seed != nil, !inMemory { throw ValidationError("--seed needs --in-memory (a stored state would meet its IDs again after a restart)") }
         _ = try parsedRateLimits()
         if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
             throw ValidationError(
@@ -148,7 +155,8 @@ struct ServeCommand: AsyncParsableCommand {
             bodyTimeout: .seconds(bodyTimeout))
         OpenFileLimit.raise(toServe: maxConnections, logger: logger)
         if inMemory {
-            try await serve(store: try await SQLStore.inMemory(), limits: limits, tls: tls, logger: logger)
+            let store = try await SQLStore.inMemory(identifiers: IdentifierGenerator(seed: seed))
+            try await serve(store: store, limits: limits, tls: tls, logger: logger)
             return
         }
         try await store.withStore(creation: .allowed, logger: logger) { [self, logger, tls] store in
@@ -165,6 +173,8 @@ struct ServeCommand: AsyncParsableCommand {
                 _ = try await store.createAccount(known, now: Date())
             }
         }
+        // A seeded run's first IDs are the same whether the first test runs after the start or after a reset.
+        store.identifiers.restart()
         var configuration = ServerConfiguration(
             host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota,
             instanceQuota: instanceQuota, connections: limits)

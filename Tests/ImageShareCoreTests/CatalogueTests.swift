@@ -78,7 +78,7 @@ struct ImageFilterTests {
 struct IdentifierTests {
     @Test("generated account IDs are 16 digits without a leading zero")
     func accountIDs() {
-        let generator = CredentialGenerator()
+        let generator = IdentifierGenerator()
         for _ in 0..<200 { #expect(Account.isWellFormedID(generator.accountID())) }
         #expect(!Account.isWellFormedID("0123456789012345"))
         #expect(!Account.isWellFormedID("123456789012345"))
@@ -89,11 +89,57 @@ struct IdentifierTests {
 
     @Test("resource IDs keep ECS prefixes and 20 lower-case alphanumerics")
     func resourceIDs() {
-        let id = ResourceID.random(prefix: "m-")
-        #expect(id.hasPrefix("m-") && id.count == 22)
-        #expect(id.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber })
+        for generator in [IdentifierGenerator(), IdentifierGenerator(seed: 7)] {
+            let id = generator.resourceID(prefix: "m-")
+            #expect(id.hasPrefix("m-") && id.count == 22)
+            #expect(id.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber })
+        }
         #expect(ResourceID.deterministic(prefix: "s-", seed: "a") == ResourceID.deterministic(prefix: "s-", seed: "a"))
         #expect(ResourceID.deterministic(prefix: "s-", seed: "a") != ResourceID.deterministic(prefix: "s-", seed: "b"))
+    }
+}
+
+extension IdentifierTests {
+    /// One of every identifier, in a fixed order.
+    private static func draw(_ generator: IdentifierGenerator) -> [String] {
+        [
+            generator.resourceID(prefix: "m-"), generator.accountID(), generator.accessKeyID(), generator.accessKeySecret(),
+            generator.requestID(), generator.resourceID(prefix: "i-"),
+        ]
+    }
+
+    @Test("a seed gives the same identifiers for the same draws, another seed or no seed different ones")
+    func seeded() {
+        let first = Self.draw(IdentifierGenerator(seed: 42))
+        #expect(first == Self.draw(IdentifierGenerator(seed: 42)))
+        #expect(first != Self.draw(IdentifierGenerator(seed: 43)))
+        #expect(Self.draw(IdentifierGenerator()) != Self.draw(IdentifierGenerator()))
+        #expect(Account.isWellFormedID(first[1]))
+        #expect(first[2].hasPrefix("LTAI") && first[2].count == 24 && first[3].count == 30)
+    }
+
+    @Test("a restarted stream repeats from its seed; a saved position continues where it stood")
+    func restartAndPosition() {
+        let generator = IdentifierGenerator(seed: 9)
+        let first = Self.draw(generator)
+        let saved = generator.position
+        let second = Self.draw(generator)
+        #expect(first != second)
+        generator.restart()
+        #expect(Self.draw(generator) == first)
+        generator.position = saved
+        #expect(Self.draw(generator) == second)
+        #expect(IdentifierGenerator().position == nil)
+    }
+
+    @Test("RequestIds are upper-case version-4 UUIDs")
+    func requestIDs() {
+        for generator in [IdentifierGenerator(), IdentifierGenerator(seed: 1)] {
+            let id = generator.requestID()
+            let uuid = UUID(uuidString: id)
+            #expect(uuid != nil && id == id.uppercased())
+            #expect(Array(id)[14] == "4" && "89AB".contains(Array(id)[19]))
+        }
     }
 }
 

@@ -203,7 +203,7 @@ struct SeedRuleTests {
 
     @Test("S15: account IDs are 16-digit aliyunUids")
     func s15AccountIDs() {
-        #expect(Account.isWellFormedID(CredentialGenerator().accountID()))
+        #expect(Account.isWellFormedID(IdentifierGenerator().accountID()))
         #expect(!Account.isWellFormedID("acs:ram::123"))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ImageShareCore
 import ImageShareStore
 import Logging
 import PostgresNIO
@@ -21,13 +22,14 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
     }
 
     /// A fresh, empty, migrated store: in-memory SQLite, or a schema of its own in the test database.
-    public func makeStore() async throws -> SQLStore {
+    public func makeStore(identifiers: IdentifierGenerator = IdentifierGenerator()) async throws -> SQLStore {
         switch self {
-        case .sqlite: return try await SQLStore.inMemory()
+        case .sqlite: return try await SQLStore.inMemory(identifiers: identifiers)
         case .postgres:
             let schema = try await Self.createSchema()
             return try await SQLStore(
-                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger, timeout: Self.timeout), sealer: Self.sealer)
+                engine: PostgresEngine(client: Self.sharedClient, schema: schema, logger: Self.logger, timeout: Self.timeout), sealer: Self.sealer,
+                identifiers: identifiers)
         }
     }
 

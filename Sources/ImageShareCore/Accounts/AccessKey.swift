@@ -36,28 +36,3 @@ public struct IssuedCredentials: Sendable, Equatable, Codable {
         case accessKeySecret = "AccessKeySecret"
     }
 }
-
-/// Makes new account IDs, AccessKey IDs and secrets from a random source.
-public struct CredentialGenerator: Sendable {
-    private static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-
-    public init() {}
-
-    /// A 16-digit account ID without a leading zero.
-    public func accountID() -> String {
-        var digits = String(Int.random(in: 1...9))
-        for _ in 0..<15 { digits.append(String(Int.random(in: 0...9))) }
-        return digits
-    }
-
-    /// An AccessKey ID in Alibaba's `LTAI…` style (24 characters).
-    public func accessKeyID() -> String { "LTAI" + randomString(length: 20) }
-
-    /// A 30-character AccessKey secret.
-    public func accessKeySecret() -> String { randomString(length: 30) }
-
-    private func randomString(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in Self.alphanumerics.randomElement(using: &generator)! })
-    }
-}

@@ -5,10 +5,10 @@ public struct PublicImageCatalogue: Sendable {
     private let imagesByRegion: [String: [Image]]
     private let imagesByID: [String: [String: Image]]
 
-    /// Builds the catalogue for every region of `regions`.
+    /// Builds the catalogue for every region the server started with.
     public init(regions: RegionCatalogue) {
         var byRegion: [String: [Image]] = [:]
-        for region in regions.regions {
+        for region in regions.startRegions {
             byRegion[region.id] = Self.templates.map { $0.image(in: region.id) }
         }
         imagesByRegion = byRegion

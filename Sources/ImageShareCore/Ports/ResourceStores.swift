@@ -65,6 +65,8 @@ public struct NewImage: Sendable {
     public let source: ImageSource
     /// When the image becomes `Available`.
     public let readyAt: Date
+    /// Whether the build ends in `CreateFailed` at `readyAt` instead (a fault a test asked for).
+    public var buildFails = false
 
     public init(
         regionId: String, ownerId: String, name: String?, description: String, family: String, version: String,
@@ -96,6 +98,8 @@ public struct ImageCopyRequest: Sendable {
     public let description: String?
     public let tags: [ResourceTag]
     public let readyAt: Date
+    /// Whether the copy ends in `CreateFailed` at `readyAt` instead (a fault a test asked for).
+    public var buildFails = false
 
     public init(
         sourceImageId: String, sourceRegionId: String, callerId: String, destinationRegionId: String, name: String?,

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An ECS region: images, instances and shares live in exactly one.
 public struct Region: Sendable, Equatable {
     public let id: String
@@ -52,19 +54,53 @@ public struct Region: Sendable, Equatable {
 }
 
 /// The regions a server offers, in DescribeRegions order.
-public struct RegionCatalogue: Sendable {
-    public let regions: [Region]
-    private let byID: [String: Region]
+///
+/// A test may narrow the offer while the server runs (the control endpoint's region list) to any of the
+/// regions the server started with; resources in a region no longer offered stay stored but unreachable.
+public final class RegionCatalogue: Sendable {
+    /// The regions the server started with: what `offer` may choose from, and what a reset brings back.
+    public let startRegions: [Region]
+    private let offered: Mutex<Offer>
 
-    public init(regions: [Region]) {
-        self.regions = regions
-        self.byID = Dictionary(regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    private struct Offer {
+        let regions: [Region]
+        let byID: [String: Region]
+        init(_ regions: [Region]) {
+            self.regions = regions
+            byID = Dictionary(regions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
-    public func region(id: String) -> Region? { byID[id] }
+    public init(regions: [Region]) {
+        startRegions = regions
+        offered = Mutex(Offer(regions))
+    }
+
+    /// The regions offered now.
+    public var regions: [Region] { offered.withLock { $0.regions } }
+
+    public func region(id: String) -> Region? { offered.withLock { $0.byID[id] } }
+
+    /// Offers exactly `ids`, in that order; each must be a start region and at least one is needed.
+    public func offer(_ ids: [String]) -> Result<[Region], UnknownRegion> {
+        guard !ids.isEmpty else { return .failure(UnknownRegion(id: "")) }
+        var chosen: [Region] = []
+        for id in ids {
+            guard let region = startRegions.first(where: { $0.id == id }) else { return .failure(UnknownRegion(id: id)) }
+            if !chosen.contains(region) { chosen.append(region) }
+        }
+        offered.withLock { $0 = Offer(chosen) }
+        return .success(chosen)
+    }
+
+    /// Offers the start regions again.
+    public func offerStartRegions() { offered.withLock { $0 = Offer(startRegions) } }
+
+    /// A new catalogue of the built-in regions (each server's own: its offer can change).
+    public static var builtIn: RegionCatalogue { RegionCatalogue(regions: builtInRegions) }
 
     /// The built-in list of common Alibaba Cloud regions.
-    public static let builtIn = RegionCatalogue(regions: [
+    public static let builtInRegions = [
         Region(id: "cn-qingdao", localNameZh: "华北1（青岛）", localNameEn: "China (Qingdao)"),
         Region(id: "cn-beijing", localNameZh: "华北2（北京）", localNameEn: "China (Beijing)"),
         Region(id: "cn-zhangjiakou", localNameZh: "华北3（张家口）", localNameEn: "China (Zhangjiakou)"),
@@ -77,13 +113,13 @@ public struct RegionCatalogue: Sendable {
         Region(id: "eu-central-1", localNameZh: "德国（法兰克福）", localNameEn: "Germany (Frankfurt)"),
         Region(id: "us-west-1", localNameZh: "美国（硅谷）", localNameEn: "US (Silicon Valley)"),
         Region(id: "us-east-1", localNameZh: "美国（弗吉尼亚）", localNameEn: "US (Virginia)"),
-    ])
+    ]
 
     /// The built-in regions restricted to `ids`; nil names the first unknown ID instead.
     public static func builtIn(restrictedTo ids: [String]) -> Result<RegionCatalogue, UnknownRegion> {
         var chosen: [Region] = []
         for id in ids {
-            guard let region = builtIn.region(id: id) else { return .failure(UnknownRegion(id: id)) }
+            guard let region = builtInRegions.first(where: { $0.id == id }) else { return .failure(UnknownRegion(id: id)) }
             if !chosen.contains(region) { chosen.append(region) }
         }
         return .success(RegionCatalogue(regions: chosen))

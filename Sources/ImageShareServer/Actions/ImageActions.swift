@@ -40,13 +40,14 @@ struct ImageActions: Sendable {
         let parameters = request.parameters
         let region = try parameters.region(in: catalogue.regions)
         let source = try parameters.imageSource()
-        let image = NewImage(
+        var image = NewImage(
             regionId: region.id, ownerId: request.caller.accountId, name: try parameters.imageName("ImageName"),
             description: try parameters.description("Description") ?? "", family: try parameters.imageFamily() ?? "",
             version: try parameters.imageVersion() ?? "", bootMode: try parameters.bootMode() ?? "BIOS",
             architecture: try parameters.oneOf("Architecture", Architecture.self, orThrow: .invalidParameter("Architecture")),
             platform: try parameters.platform(), tags: try parameters.resourceTags(), source: source,
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
+        image.buildFails = request.imageBuildFails
         let key = try parameters.idempotencyKey(for: request)
         let id = try await parameters.writing {
             try await store.createImage(image, quota: configuration.customImageQuota, idempotency: key, now: request.now)
@@ -60,11 +61,12 @@ struct ImageActions: Sendable {
         let imageId = try parameters.required("ImageId")
         let destination = parameters.string("DestinationRegionId") ?? region.id
         guard catalogue.regions.region(id: destination) != nil else { throw ECSError.destinationRegionNotFound }
-        let copy = ImageCopyRequest(
+        var copy = ImageCopyRequest(
             sourceImageId: imageId, sourceRegionId: region.id, callerId: request.caller.accountId,
             destinationRegionId: destination, name: try parameters.imageName("DestinationImageName"),
             description: try parameters.description("DestinationDescription"), tags: try parameters.resourceTags(),
             readyAt: request.now.addingTimeInterval(configuration.imageBuildSeconds))
+        copy.buildFails = request.imageBuildFails
         let key = try parameters.idempotencyKey(for: request)
         let id = try await parameters.writing {
             try await store.copyImage(copy, quota: configuration.customImageQuota, idempotency: key, now: request.now)

@@ -7,6 +7,7 @@ import ImageShareCore
 struct SecurityGroupActions: Sendable {
     let regions: RegionCatalogue
     let store: any SecurityGroupStore
+    let identifiers: IdentifierGenerator
 
     func register(in registry: inout ActionRegistry) {
         registry.register("CreateSecurityGroup", createSecurityGroup)
@@ -120,7 +121,7 @@ struct SecurityGroupActions: Sendable {
         let drafts = try parameters.ruleDrafts(direction)
         try await parameters.writing {
             try await store.authorize(groupId: groupId, ownerId: request.caller.accountId, now: request.now) { group in
-                try drafts.map { try SecurityGroupRules.rule($0, in: group, id: ResourceID.random(prefix: "sgr-"), now: request.now) }
+                try drafts.map { try SecurityGroupRules.rule($0, in: group, id: identifiers.resourceID(prefix: "sgr-"), now: request.now) }
             }
         }
         return []

@@ -7,15 +7,17 @@ import ImageShareCore
 import NIOCore
 
 /// The test control endpoint under `/_imageshare/`, served only when the server was started with
-/// `--admin-token`, and only to requests that carry that token: reset, accounts with known credentials, the
-/// service clock, and fault injection. Never on the ECS path (`/`).
+/// `--admin-token`, and only to requests that carry that token: reset, named snapshots, accounts with known
+/// credentials, the service clock, the region list, and fault injection. Never on the ECS path (`/`).
 struct ControlController: Sendable {
     let token: String
     let fixtures: [KnownAccount]
     let store: any StoreReset
     let accounts: any AccountStore
+    let regions: RegionCatalogue
     let clock: ServiceClock
     let faults: FaultInjector
+    let snapshots = SnapshotShelf()
 
     static let prefix = "/_imageshare"
 
@@ -23,6 +25,18 @@ struct ControlController: Sendable {
         let group = router.group(RouterPath(Self.prefix))
         group.post("reset") { request, _ in try await guarded(request) { try await reset($0) } }
         group.post("accounts") { request, _ in try await guarded(request) { try await createAccount($0) } }
+        group.get("snapshots") { request, _ in try await guarded(request) { _ in snapshotList() } }
+        group.post("snapshots/:name") { request, context in
+            try await guarded(request) { _ in try await saveSnapshot(try Self.snapshotName(context.parameters.get("name"))) }
+        }
+        group.post("snapshots/:name/restore") { request, context in
+            try await guarded(request) { _ in try await restoreSnapshot(try Self.snapshotName(context.parameters.get("name"))) }
+        }
+        group.delete("snapshots/:name") { request, context in
+            try await guarded(request) { _ in try deleteSnapshot(try Self.snapshotName(context.parameters.get("name"))) }
+        }
+        group.get("regions") { request, _ in try await guarded(request) { _ in regionList() } }
+        group.post("regions") { request, _ in try await guarded(request) { try offerRegions($0) } }
         group.get("clock") { request, _ in try await guarded(request) { _ in clockState() } }
         group.post("clock") { request, _ in try await guarded(request) { try advanceClock($0) } }
         group.get("faults") { request, _ in try await guarded(request) { _ in faultList() } }
@@ -82,13 +96,14 @@ struct ControlController: Sendable {
 
     // MARK: Reset and accounts
 
-    /// Empties the store, puts the clock back and drops every fault; then creates the `--account` fixtures
-    /// unless `{"Empty": true}`.
+    /// Empties the store (a seeded ID stream starts again), puts the clock back, offers the start regions again
+    /// and drops every fault; then creates the `--account` fixtures unless `{"Empty": true}`. Saved snapshots stay.
     private func reset(_ body: [UInt8]) async throws -> [String: Any] {
         let empty = try Self.object(body)["Empty"] as? Bool ?? false
         try await store.eraseEverything()
         clock.reset()
         faults.clear()
+        regions.offerStartRegions()
         var created: [[String: Any]] = []
         if !empty {
             for known in fixtures {
@@ -123,6 +138,74 @@ struct ControlController: Sendable {
         ]
     }
 
+    // MARK: Snapshots
+
+    private static func snapshotName(_ name: String?) throws -> String {
+        guard let name, SnapshotShelf.isValidName(name) else {
+            throw invalid("A snapshot name is 1 to 64 letters, digits, '.', '_' or '-'.")
+        }
+        return name
+    }
+
+    private func saveSnapshot(_ name: String) async throws -> [String: Any] {
+        let entry = SnapshotShelf.Entry(name: name, snapshot: try await store.saveState(), savedAt: clock.now())
+        do {
+            try snapshots.put(entry)
+        } catch {
+            let limit =
+                switch error {
+                case .tooMany: "At most \(SnapshotShelf.maxSnapshots) snapshots are kept"
+                case .tooLarge: "Snapshots may hold at most \(SnapshotShelf.maxTotalBytes >> 20) MiB in all"
+                }
+            throw Refusal(status: .conflict, code: "SnapshotLimitExceeded", message: limit + "; delete one first.")
+        }
+        return Self.describe(entry)
+    }
+
+    /// Replaces the whole state with the snapshot; the clock, the faults and the region list stay as they are.
+    private func restoreSnapshot(_ name: String) async throws -> [String: Any] {
+        guard let entry = snapshots.entry(named: name) else { throw Self.snapshotNotFound(name) }
+        try await store.restoreState(entry.snapshot)
+        return Self.describe(entry)
+    }
+
+    private func deleteSnapshot(_ name: String) throws -> [String: Any] {
+        guard snapshots.remove(named: name) else { throw Self.snapshotNotFound(name) }
+        return snapshotList()
+    }
+
+    private func snapshotList() -> [String: Any] { ["Snapshots": snapshots.all.map(Self.describe)] }
+
+    private static func describe(_ entry: SnapshotShelf.Entry) -> [String: Any] {
+        [
+            "Name": entry.name, "SavedAt": ECSTimestamp.format(entry.savedAt), "Rows": entry.snapshot.rowCount,
+            "Bytes": entry.snapshot.byteCount,
+        ]
+    }
+
+    private static func snapshotNotFound(_ name: String) -> Refusal {
+        Refusal(status: .notFound, code: "SnapshotNotFound", message: "There is no snapshot named \(name).")
+    }
+
+    // MARK: Regions
+
+    private func regionList() -> [String: Any] {
+        ["RegionIds": regions.regions.map(\.id), "StartRegionIds": regions.startRegions.map(\.id)]
+    }
+
+    /// `{"RegionIds": [...]}`: offer exactly these (each one the server started with) until the next reset.
+    private func offerRegions(_ body: [UInt8]) throws -> [String: Any] {
+        guard let ids = try Self.object(body)["RegionIds"] as? [String], (1...64).contains(ids.count) else {
+            throw Self.invalid("RegionIds must be a list of 1 to 64 region IDs.")
+        }
+        if case let .failure(unknown) = regions.offer(ids) {
+            throw Self.invalid(
+                "\(unknown.id.isEmpty ? "An empty ID" : unknown.id) is not one of the regions this server started with: "
+                    + regions.startRegions.map(\.id).joined(separator: ", ") + ".")
+        }
+        return regionList()
+    }
+
     // MARK: Clock
 
     private func clockState() -> [String: Any] {
@@ -141,7 +224,7 @@ struct ControlController: Sendable {
     // MARK: Faults
 
     /// `{"Action", "Count"?, "AccountId"?, "ImageId"?}` with one effect: `"Code"` (+ `"Status"`, `"Message"`),
-    /// `"DelayMilliseconds"`, or `"Throttle": "RATE[/BURST]"`.
+    /// `"DelayMilliseconds"`, `"Throttle": "RATE[/BURST]"`, or `"CreateFailed": true` (CreateImage, CopyImage).
     private func addFault(_ body: [UInt8]) throws -> [String: Any] {
         let object = try Self.object(body)
         guard let action = object["Action"] as? String, (1...64).contains(action.count),
@@ -172,8 +255,13 @@ struct ControlController: Sendable {
         } else if let throttle = object["Throttle"] as? String {
             guard let limit = RateLimit(parsing: throttle) else { throw Self.invalid("Throttle must be RATE or RATE/BURST.") }
             effect = .throttle(limit)
+        } else if object["CreateFailed"] as? Bool == true {
+            guard FaultInjector.imageBuildingActions.contains(action) else {
+                throw Self.invalid("CreateFailed applies to CreateImage and CopyImage.")
+            }
+            effect = .failImageBuild
         } else {
-            throw Self.invalid("Give one of Code, DelayMilliseconds or Throttle.")
+            throw Self.invalid("Give one of Code, DelayMilliseconds, Throttle or CreateFailed.")
         }
         let fault = faults.add(
             action: action, accountId: object["AccountId"] as? String, imageId: object["ImageId"] as? String, count: count,
@@ -191,6 +279,7 @@ struct ControlController: Sendable {
             case let .error(error): entry["Code"] = error.code
             case let .delay(duration): entry["DelayMilliseconds"] = Int(duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000)
             case let .throttle(limit): entry["Throttle"] = "\(limit.rate)/\(limit.burst)"
+            case .failImageBuild: entry["CreateFailed"] = true
             }
             return entry
         }]

@@ -9,6 +9,8 @@ public struct ActionRequest: Sendable {
     public let caller: Caller
     public let requestId: String
     public let now: Date
+    /// Whether an image this call builds (CreateImage, CopyImage) is to end in `CreateFailed`: an injected fault.
+    public var imageBuildFails = false
 }
 
 /// An action's implementation: validated parameters in, the response body (without `RequestId`) out.

@@ -18,6 +18,7 @@ struct RPCController: Sendable {
     let rateLimiter: RateLimiter
     let faults: FaultInjector
     let metrics: ServerMetrics
+    let identifiers: IdentifierGenerator
     let now: @Sendable () -> Date
 
     func addRoutes(to router: Router<some RequestContext>) {
@@ -27,7 +28,7 @@ struct RPCController: Sendable {
 
     func respond(to request: Request, logger: Logger) async throws -> Response {
         let start = ContinuousClock.now
-        var record = RequestRecord(requestId: UUID().uuidString)
+        var record = RequestRecord(requestId: identifiers.requestID())
         let response = await answer(request, logger: logger, record: &record)
         let latency = ContinuousClock.now - start
         metrics.recordRequest(action: record.action, code: record.code, duration: latency)
@@ -89,9 +90,13 @@ struct RPCController: Sendable {
             guard version == Self.apiVersion else { throw ECSError.unsupportedVersion(version) }
             guard let handler else { throw ECSError.invalidAction(action) }
             try await rateLimiter.admit(caller: caller, action: action, now: now())
-            try await faults.intercept(action: action, accountId: caller.accountId, imageId: parameters["ImageId"], now: now())
+            let buildFails = try await faults.intercept(
+                action: action, accountId: caller.accountId, imageId: parameters["ImageId"],
+                isDryRun: (try? parameters.bool("DryRun")) == true, now: now())
             let members = try await handler(
-                ActionRequest(action: action, parameters: parameters, caller: caller, requestId: requestId, now: now()))
+                ActionRequest(
+                    action: action, parameters: parameters, caller: caller, requestId: requestId, now: now(),
+                    imageBuildFails: buildFails))
             let value = WireValue.object([("RequestId", .string(requestId))] + members)
             // Members in the order ECS's service writes them; some clients depend on it (footmark).
             return Self.response(

@@ -105,6 +105,12 @@ public struct SQLRow: Sendable {
         return try T(sqlValue: value, column: column)
     }
 
+    /// The column names in select order.
+    public var columnNames: [String] { columns.names }
+
+    /// Every value in select order.
+    public var allValues: [SQLValue] { values }
+
     /// The first column's value (COUNT, EXISTS, a single field).
     public func first<T: SQLDecodable>(as type: T.Type = T.self) throws -> T {
         try T(sqlValue: values.first ?? .null, column: columns.names.first ?? "?")

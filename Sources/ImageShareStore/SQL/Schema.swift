@@ -353,5 +353,11 @@ enum Schema {
                 )
                 """,
             ]),
+        Migration(
+            name: "008_image_build_failures",
+            statements: [
+                // 1 when a test asked this build to end in CreateFailed (the control endpoint's fault injection).
+                "ALTER TABLE images ADD COLUMN build_fails BIGINT NOT NULL DEFAULT 0 CHECK (build_fails IN (0, 1))",
+            ]),
     ]
 }

@@ -1,13 +1,8 @@
 /// ECS resource IDs: a type prefix (`m-`, `i-`, `d-`, `s-`) and 20 lower-case alphanumerics.
+/// New ones come from an `IdentifierGenerator`; this type keeps the shape and the built-in catalogue's IDs.
 public enum ResourceID {
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
-
-    /// A random ID with `prefix`.
-    public static func random(prefix: String) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let suffix = (0..<20).map { _ in alphabet.randomElement(using: &generator)! }
-        return prefix + String(decoding: suffix, as: UTF8.self)
-    }
+    static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    static let suffixLength = 20
 
     /// A stable ID derived from `seed`, for built-in catalogue entries that must look the same on every start.
     public static func deterministic(prefix: String, seed: String) -> String {
@@ -18,7 +13,7 @@ public enum ResourceID {
             hash &*= 0x100_0000_01b3
         }
         var suffix: [UInt8] = []
-        for index in 0..<20 {
+        for index in 0..<suffixLength {
             hash ^= UInt64(index) &+ 0x9e37_79b9_7f4a_7c15
             hash &*= 0x100_0000_01b3
             hash ^= hash >> 29
