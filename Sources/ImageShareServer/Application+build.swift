@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var adminToken: String?
     /// Accounts with known credentials (`--account`), created at start and again by a control reset.
     public var fixtureAccounts: [KnownAccount] = []
+    /// A state file (`--fixtures`) loaded at start and again by a control reset, before `fixtureAccounts`.
+    public var fixtureState: [UInt8]?
     /// Whether console cookies are marked Secure: always when the console is served over TLS.
     public var secureCookies: Bool {
         get { forceSecureCookies || tls != nil }
@@ -76,11 +78,13 @@ public struct ServerDependencies: Sendable {
     public let reset: any StoreReset
     /// Where new resource IDs and RequestIds come from: the store's own generator.
     public var identifiers: IdentifierGenerator { reset.identifiers }
+    /// What the control endpoint's state export and import (and the fixtures file) read and write.
+    public let stateFiles: any StateFileStore
 
     public init(
         credentials: any CredentialStore, images: any ImageStore, instances: any InstanceStore, accounts: any AccountStore,
         console: any ConsoleStore, securityGroups: any SecurityGroupStore, tags: any TagStore, health: any StoreHealth,
-        rateBuckets: any RateLimitStore, reset: any StoreReset
+        rateBuckets: any RateLimitStore, reset: any StoreReset, stateFiles: any StateFileStore
     ) {
         self.credentials = credentials
         self.images = images
@@ -92,18 +96,19 @@ public struct ServerDependencies: Sendable {
         self.health = health
         self.rateBuckets = rateBuckets
         self.reset = reset
+        self.stateFiles = stateFiles
     }
 
     /// One store that implements every port (the SQL store does, on both engines); rate-limit buckets in
     /// `rateBuckets` when given (the process's own, for a store no other server shares), else in the store.
     public init(
         store: some CredentialStore & ImageStore & InstanceStore & AccountStore & ConsoleStore & SecurityGroupStore & TagStore
-            & StoreHealth & RateLimitStore & StoreReset,
+            & StoreHealth & RateLimitStore & StoreReset & StateFileStore,
         rateBuckets: (any RateLimitStore)? = nil
     ) {
         self.init(
             credentials: store, images: store, instances: store, accounts: store, console: store, securityGroups: store,
-            tags: store, health: store, rateBuckets: rateBuckets ?? store, reset: store)
+            tags: store, health: store, rateBuckets: rateBuckets ?? store, reset: store, stateFiles: store)
     }
 }
 
@@ -142,7 +147,8 @@ public func buildApplication(
 
     if let token = configuration.adminToken {
         ControlController(
-            token: token, fixtures: configuration.fixtureAccounts, store: dependencies.reset, accounts: dependencies.accounts,
+            token: token, fixtures: configuration.fixtureAccounts, fixtureState: configuration.fixtureState,
+            store: dependencies.reset, stateFiles: dependencies.stateFiles, accounts: dependencies.accounts,
             regions: configuration.regions, clock: clock, faults: faults
         ).addRoutes(to: router)
     }

@@ -257,7 +257,7 @@ extension SQLStore: InstanceStore {
     }
 
     /// A stable private address in 172.16.0.0/12 derived from the instance ID.
-    private static func privateIp(for id: String) -> String {
+    static func privateIp(for id: String) -> String {
         let bytes = Array(id.utf8)
         let a = Int(bytes[2]) % 16, b = Int(bytes[3]), c = Int(bytes[4]) % 254 + 1
         return "172.\(16 + a).\(b).\(c)"

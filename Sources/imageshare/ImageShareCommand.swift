@@ -9,7 +9,9 @@ struct ImageShareCommand: AsyncParsableCommand {
         commandName: "imageshare",
         abstract: "An Alibaba Cloud ECS-compatible service for custom images and cross-account image sharing.",
         version: ImageShareVersion.current,
-        subcommands: [ServeCommand.self, AccountsCommand.self, KeysCommand.self, BackupCommand.self, RestoreCommand.self])
+        subcommands: [
+            ServeCommand.self, AccountsCommand.self, KeysCommand.self, BackupCommand.self, RestoreCommand.self, StateCommand.self,
+        ])
 
     /// Parses as usual, after completing `serve`'s arguments from the environment and the config file.
     static func main() async {

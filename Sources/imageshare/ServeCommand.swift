@@ -79,6 +79,11 @@ struct ServeCommand: AsyncParsableCommand {
             "With --in-memory: draw resource IDs, AccessKeys and RequestIds from this seed, so the same calls get the same IDs on every run (a reset starts again).",
             valueName: "n"))
     var seed: UInt64?
+    @Option(
+        help: ArgumentHelp(
+            "With --in-memory: load this state file (JSON, as `imageshare state export` writes) at start and at every control reset, before --account.",
+            valueName: "file"))
+    var fixtures: String?
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -99,6 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if inMemory, store.databaseURL != nil { throw ValidationError("--in-memory and --database exclude each other") }
         // Seeded IDs repeat after a restart, which a kept store would meet as duplicates.
+        if fixtures != nil, !inMemory {
+            throw ValidationError("--fixtures needs --in-memory (use `imageshare state import` to load a kept store)")
+        }
         if seed != nil, !inMemory { throw ValidationError("--seed needs --in-memory (a stored state would meet its IDs again after a restart)") }
         _ = try parsedRateLimits()
         if let regions, case let .failure(unknown) = RegionCatalogue.builtIn(restrictedTo: regions) {
@@ -165,22 +173,27 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func serve(store: SQLStore, limits: ConnectionLimits, tls: TLSConfiguration?, logger: Logger) async throws {
-        let fixtures = try knownAccounts()
-        if fixtures.isEmpty {
+        let fixtureState = try fixtures.map { try StateCommand.readStateFile($0) }
+        if let fixtureState {
+            do { try await store.importState(fixtureState, now: Date()) } catch let invalid as StateFileError {
+                throw ValidationError("--fixtures \(fixtures ?? ""): \(invalid.description)")
+            }
+        }
+        let knownFixtures = try knownAccounts()
+        if knownFixtures.isEmpty, fixtureState == nil {
             try await createFirstAccountIfEmpty(store)
         } else {
-            for known in fixtures where try await store.account(id: known.accountId) == nil {
+            for known in knownFixtures where try await store.account(id: known.accountId) == nil {
                 _ = try await store.createAccount(known, now: Date())
             }
         }
-        // A seeded run's first IDs are the same whether the first test runs after the start or after a reset.
-        store.identifiers.restart()
         var configuration = ServerConfiguration(
             host: host, port: port, imageBuildSeconds: imageBuildSeconds, customImageQuota: customImageQuota,
             instanceQuota: instanceQuota, connections: limits)
         configuration.storeDescription = inMemory ? "in memory" : self.store.description
         configuration.adminToken = adminToken
-        configuration.fixtureAccounts = fixtures
+        configuration.fixtureAccounts = knownFixtures
+        configuration.fixtureState = fixtureState
         configuration.tls = tls
         configuration.rateLimits = try parsedRateLimits()
         if let regions, case let .success(catalogue) = RegionCatalogue.builtIn(restrictedTo: regions) {

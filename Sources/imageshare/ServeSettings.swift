@@ -17,7 +17,7 @@ struct ServeSettings {
     static let settings: [Setting] = [
         "host", "port", "data-dir", "database", "regions", "image-build-seconds", "custom-image-quota", "instance-quota",
         "max-connections", "idle-timeout", "header-timeout", "body-timeout", "log-level", "tls-cert", "tls-key",
-        "rate-limit", "action-rate-limit", "account", "admin-token", "seed",
+        "rate-limit", "action-rate-limit", "account", "admin-token", "seed", "fixtures",
     ].map { Setting(name: $0, isFlag: false) } + ["no-migrate", "in-memory"].map { Setting(name: $0, isFlag: true) }
 
     /// Why the configuration cannot be used, in one line naming the file and line.

@@ -260,4 +260,24 @@ struct ControlTests {
         #expect(try await calls(seed: 12) != first)
         #expect(try await calls(seed: nil) != calls(seed: nil))
     }
+
+    @Test("the state exported through the endpoint imports back to the same answers; a bad file changes nothing")
+    func stateFiles() async throws {
+        let server = try await Self.server()
+        let image = try #require(try await Self.makeImage(on: server).json["ImageId"] as? String)
+        func describe() -> TestRequest { server.signer.v3(action: "DescribeImages", [Self.region, ("ImageId", image)]) }
+        let before = Self.withoutRequestId(try await server.send(describe()))
+        #expect(try await server.send(Self.control(.get, "state", token: nil)).status == 401)
+        let exported = try await server.send(Self.control(.get, "state"))
+        #expect(exported.status == 200 && exported.body.contains(#""format" : "imageshare-state\/1""#), "\(exported.body.prefix(200))")
+
+        #expect(try await server.send(Self.control(.post, "reset", #"{"Empty": true}"#)).status == 200)
+        let imported = try await server.send(Self.control(.post, "state", exported.body))
+        #expect(imported.status == 200, "\(imported.body)")
+        #expect(Self.withoutRequestId(try await server.send(describe())) == before)
+
+        let bad = try await server.send(Self.control(.post, "state", #"{"format": "imageshare-state/1", "accounts": [{"id": "12"}]}"#))
+        #expect(bad.status == 400 && bad.code == "InvalidStateFile", "\(bad.body)")
+        #expect(Self.withoutRequestId(try await server.send(describe())) == before)
+    }
 }

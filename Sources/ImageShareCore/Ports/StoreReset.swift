@@ -32,3 +32,19 @@ public struct StateSnapshot: Sendable {
         self.rowCount = rowCount
     }
 }
+
+/// What a store that reads and writes state files offers: the fixtures and `state export`/`import` format.
+public protocol StateFileStore: Sendable {
+    /// The whole state as a state file (JSON): every account with its keys' plain secrets, and everything they own.
+    func exportState() async throws -> [UInt8]
+
+    /// Replaces the whole state with a state file's, in one transaction, or changes nothing and says why.
+    func importState(_ file: [UInt8], now: Date) async throws
+}
+
+/// A state file that cannot be loaded: which table and row, and what is wrong.
+public struct StateFileError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) { self.description = description }
+}

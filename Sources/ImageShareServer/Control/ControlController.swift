@@ -12,7 +12,9 @@ import NIOCore
 struct ControlController: Sendable {
     let token: String
     let fixtures: [KnownAccount]
+    let fixtureState: [UInt8]?
     let store: any StoreReset
+    let stateFiles: any StateFileStore
     let accounts: any AccountStore
     let regions: RegionCatalogue
     let clock: ServiceClock
@@ -25,6 +27,10 @@ struct ControlController: Sendable {
         let group = router.group(RouterPath(Self.prefix))
         group.post("reset") { request, _ in try await guarded(request) { try await reset($0) } }
         group.post("accounts") { request, _ in try await guarded(request) { try await createAccount($0) } }
+        group.get("state") { request, _ in try await exportState(request) }
+        group.post("state") { request, _ in
+            try await guarded(request, bodyLimit: Self.maxStateFileBytes) { try await importState($0) }
+        }
         group.get("snapshots") { request, _ in try await guarded(request) { _ in snapshotList() } }
         group.post("snapshots/:name") { request, context in
             try await guarded(request) { _ in try await saveSnapshot(try Self.snapshotName(context.parameters.get("name"))) }
@@ -56,23 +62,35 @@ struct ControlController: Sendable {
         let message: String
     }
 
-    private func guarded(_ request: Request, _ body: ([UInt8]) async throws -> [String: Any]) async throws -> Response {
+    /// The largest state file the endpoint takes.
+    static let maxStateFileBytes = 64 << 20
+
+    private func checkToken(_ request: Request) throws {
+        let presented =
+            request.headers[HTTPField.Name("x-imageshare-admin-token")!]
+            ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let presented, ConstantTime.equal(presented, token) else {
+            throw Refusal(status: .unauthorized, code: "InvalidAdminToken", message: "This endpoint needs the server's --admin-token.")
+        }
+    }
+
+    private func guarded(_ request: Request, bodyLimit: Int = 64 * 1024, _ body: ([UInt8]) async throws -> [String: Any]) async throws
+        -> Response
+    {
         do {
-            let presented =
-                request.headers[HTTPField.Name("x-imageshare-admin-token")!]
-                ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-            guard let presented, ConstantTime.equal(presented, token) else {
-                throw Refusal(status: .unauthorized, code: "InvalidAdminToken", message: "This endpoint needs the server's --admin-token.")
-            }
+            try checkToken(request)
             var request = request
-            let bytes = try await request.collectBody(upTo: 64 * 1024)
+            let bytes = try await request.collectBody(upTo: bodyLimit)
             return Self.json(.ok, try await body(Array(bytes.readableBytesView)))
         } catch let refusal as Refusal {
             return Self.json(refusal.status, ["Code": refusal.code, "Message": refusal.message])
         } catch let error as ECSError {
             return Self.json(.init(code: error.httpStatus), ["Code": error.code, "Message": error.message])
+        } catch let invalid as StateFileError {
+            return Self.json(.badRequest, ["Code": "InvalidStateFile", "Message": invalid.description])
         } catch is NIOTooManyBytesError {
-            return Self.json(.contentTooLarge, ["Code": "InvalidParameter", "Message": "The body is larger than 64 KiB."])
+            return Self.json(
+                .contentTooLarge, ["Code": "InvalidParameter", "Message": "The body is larger than \(bodyLimit >> 10) KiB."])
         }
     }
 
@@ -97,7 +115,8 @@ struct ControlController: Sendable {
     // MARK: Reset and accounts
 
     /// Empties the store (a seeded ID stream starts again), puts the clock back, offers the start regions again
-    /// and drops every fault; then creates the `--account` fixtures unless `{"Empty": true}`. Saved snapshots stay.
+    /// and drops every fault; then loads the `--fixtures` file and creates the `--account` fixtures unless
+    /// `{"Empty": true}`. Saved snapshots stay.
     private func reset(_ body: [UInt8]) async throws -> [String: Any] {
         let empty = try Self.object(body)["Empty"] as? Bool ?? false
         try await store.eraseEverything()
@@ -105,8 +124,12 @@ struct ControlController: Sendable {
         faults.clear()
         regions.offerStartRegions()
         var created: [[String: Any]] = []
+        if !empty, let fixtureState {
+            // A seeded stream started again above draws what the start drew for this file: the same IDs follow.
+            try await stateFiles.importState(fixtureState, now: clock.now())
+        }
         if !empty {
-            for known in fixtures {
+            for known in fixtures where try await accounts.account(id: known.accountId) == nil {
                 _ = try await accounts.createAccount(known, now: clock.now())
                 created.append(["AccountId": known.accountId, "AccessKeyId": known.accessKeyId, "Name": known.name])
             }
@@ -136,6 +159,26 @@ struct ControlController: Sendable {
             "AccountId": credentials.accountId, "AccessKeyId": credentials.accessKeyId,
             "AccessKeySecret": credentials.accessKeySecret,
         ]
+    }
+
+    // MARK: State files
+
+    /// The whole state as a state file: what `--fixtures` and `imageshare state import` take.
+    private func exportState(_ request: Request) async throws -> Response {
+        do {
+            try checkToken(request)
+        } catch let refusal as Refusal {
+            return Self.json(refusal.status, ["Code": refusal.code, "Message": refusal.message])
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await stateFiles.exportState())))
+    }
+
+    /// Replaces the whole state with the body's state file; the clock, faults, regions and snapshots stay.
+    private func importState(_ body: [UInt8]) async throws -> [String: Any] {
+        try await stateFiles.importState(body, now: clock.now())
+        return ["Imported": true]
     }
 
     // MARK: Snapshots
