@@ -8,9 +8,9 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -42,65 +42,147 @@ def find_binary(explicit: Optional[str] = None) -> str:
     return candidate
 
 
+class ServerProcess:
+    """One ``imageshare serve`` process on a port the system picks (``--port 0``): started, found listening
+    from its log line, and stopped with SIGTERM (or killed). Standard output and error go to files when
+    ``log_dir`` is given (for servers that print credentials or run long); the recent lines stay in ``log``."""
+
+    def __init__(self, binary: Optional[str], serve_args: List[str], log_dir: Optional[str] = None,
+                 name: str = "serve", startup_timeout: float = 30.0):
+        self.binary = find_binary(binary)
+        self.serve_args = list(serve_args)
+        self.log_dir = log_dir
+        self.name = name
+        self.startup_timeout = startup_timeout
+        self.process: Optional[subprocess.Popen] = None
+        self.port: Optional[int] = None
+        self.starts = 0
+        self.stdout_path: Optional[str] = None
+        self.stderr_path: Optional[str] = None
+        self.log: collections.deque = collections.deque(maxlen=2000)
+
+    def start(self) -> int:
+        """Starts the process and returns its port once it listens; raises ``ImageShareError`` with the log's
+        tail if it exits or does not listen in time."""
+        assert self.process is None or self.process.poll() is not None, "already running"
+        self.starts += 1
+        self.port = None
+        argv = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", *self.serve_args]
+        stdout: Any = subprocess.DEVNULL
+        if self.log_dir:
+            self.stdout_path = os.path.join(self.log_dir, f"{self.name}-{self.starts}.stdout")
+            self.stderr_path = os.path.join(self.log_dir, f"{self.name}-{self.starts}.stderr")
+            stdout = open(self.stdout_path, "wb")
+        found = threading.Event()
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
+        finally:
+            if stdout is not subprocess.DEVNULL:
+                stdout.close()
+        process = self.process
+        copy = open(self.stderr_path, "wb") if self.stderr_path else None
+
+        def read_log() -> None:
+            assert process.stderr
+            for raw in process.stderr:
+                if copy:
+                    copy.write(raw)
+                    copy.flush()
+                line = raw.decode(errors="replace").rstrip("\n")
+                self.log.append(line)
+                match = LISTENING.search(line)
+                if match and "ImageShare" in line and self.port is None:
+                    self.port = int(match.group(3))
+                    found.set()
+            if copy:
+                copy.close()
+            found.set()
+
+        threading.Thread(target=read_log, daemon=True).start()
+        if not found.wait(self.startup_timeout) or self.port is None:
+            self.kill()
+            raise ImageShareError(f"imageshare serve did not start ({self.exit_description()}):\n" + self.log_tail())
+        return self.port
+
+    def exit_description(self) -> str:
+        code = self.process.poll() if self.process else None
+        return "still running" if code is None else f"exited with {code}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(list(self.log)[-lines:])
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then the exit code; kills it and raises if it does not exit within ``timeout``."""
+        process, self.process = self.process, None
+        if process is None:
+            return 0
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise ImageShareError(f"imageshare serve did not exit within {timeout}s of SIGTERM") from None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+        if process is not None:
+            process.wait(10)
+
+
 class ImageShare:
-    """``imageshare serve --in-memory`` with ``accounts`` known accounts; use as a context manager or call
-    ``start()`` and ``stop()``."""
+    """``imageshare serve --in-memory`` with ``accounts`` known accounts and a control token; use as a context
+    manager or call ``start()`` and ``stop()``. ``seed`` makes IDs and RequestIds reproducible; ``fixtures``
+    is a state file loaded at start and at every reset."""
 
     def __init__(self, binary: Optional[str] = None, accounts: int = 2, extra_args: Optional[List[str]] = None,
-                 startup_timeout: float = 30.0):
-        self.binary = find_binary(binary)
+                 startup_timeout: float = 30.0, seed: Optional[int] = None, fixtures: Optional[str] = None):
         self.token = secrets.token_hex(24)
         self.accounts = [
             Account(f"account-{n}", f"{1000000000000000 + n}", f"LTAIimageshare{n:010d}", secrets.token_urlsafe(24))
             for n in range(1, accounts + 1)
         ]
-        self.extra_args = list(extra_args or [])
-        self.startup_timeout = startup_timeout
-        self.process: Optional[subprocess.Popen] = None
-        self.port: Optional[int] = None
-        # The server logs a line per request: keep the recent ones, for start-up errors and debugging.
-        self.log: collections.deque = collections.deque(maxlen=2000)
+        argv = ["--in-memory", "--admin-token", self.token, *(extra_args or [])]
+        if seed is not None:
+            argv += ["--seed", str(seed)]
+        if fixtures is not None:
+            argv += ["--fixtures", str(fixtures)]
+        for account in self.accounts:
+            argv += ["--account", f"{account.name}:{account.account_id}:{account.access_key_id}:{account.access_key_secret}"]
+        self.server = ServerProcess(binary, argv, startup_timeout=startup_timeout)
+        self.binary = self.server.binary
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> "ImageShare":
-        argv = [self.binary, "serve", "--in-memory", "--port", "0", "--admin-token", self.token, *self.extra_args]
-        for account in self.accounts:
-            argv += ["--account", f"{account.name}:{account.account_id}:{account.access_key_id}:{account.access_key_secret}"]
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
-        found = threading.Event()
-
-        def read_log() -> None:
-            assert self.process and self.process.stderr
-            for line in self.process.stderr:
-                self.log.append(line.rstrip("\n"))
-                match = LISTENING.search(line)
-                if match and "ImageShare" in line:
-                    self.port = int(match.group(3))
-                    found.set()
-            found.set()
-
-        threading.Thread(target=read_log, daemon=True).start()
-        if not found.wait(self.startup_timeout) or self.port is None:
-            self.stop()
-            raise ImageShareError("imageshare did not start:\n" + "\n".join(list(self.log)[-20:]))
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.server.stop()
 
     def __enter__(self) -> "ImageShare":
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    @property
+    def port(self) -> Optional[int]:
+        return self.server.port
+
+    @property
+    def log(self) -> collections.deque:
+        """The server's recent log lines (one per request at the default level)."""
+        return self.server.log
 
     @property
     def endpoint(self) -> str:
@@ -121,8 +203,9 @@ class ImageShare:
             raise ImageShareError(f"{method} /_imageshare/{path}: {error.code} {error.read().decode()}") from None
 
     def reset(self, empty: bool = False) -> None:
-        """Forget everything; the known accounts come back unless ``empty``. Also puts the clock back and
-        drops every fault."""
+        """Forget everything; the fixtures file and the known accounts come back unless ``empty``. Also puts the
+        clock back, offers every start region again, drops every fault and (with a seed) starts the IDs again.
+        Saved snapshots stay."""
         self.control("POST", "reset", {"Empty": empty})
 
     def advance_clock(self, seconds: float) -> Dict[str, Any]:
@@ -149,8 +232,59 @@ class ImageShare:
                 body[key] = value
         return self.control("POST", "faults", body)["FaultId"]
 
+    def fail_next_build(self, action: str = "CreateImage", *, count: int = 1, account_id: Optional[str] = None,
+                        image_id: Optional[str] = None) -> int:
+        """The next ``count`` CreateImage (or CopyImage) calls succeed, but their images end in ``CreateFailed``
+        (after ``--image-build-seconds``, or at once). Dry runs do not use it up. Returns the fault's id."""
+        body: Dict[str, Any] = {"Action": action, "Count": count, "CreateFailed": True}
+        if account_id is not None:
+            body["AccountId"] = account_id
+        if image_id is not None:
+            body["ImageId"] = image_id
+        return self.control("POST", "faults", body)["FaultId"]
+
     def clear_faults(self) -> None:
         self.control("DELETE", "faults")
+
+    # snapshots, state files and regions
+
+    def save_snapshot(self, name: str) -> Dict[str, Any]:
+        """Keeps a copy of the whole state under ``name`` (in the server's memory; replaces one of that name)."""
+        return self.control("POST", f"snapshots/{name}")
+
+    def restore_snapshot(self, name: str) -> Dict[str, Any]:
+        """Replaces the whole state with the snapshot; used nonces, the clock and faults stay as they are."""
+        return self.control("POST", f"snapshots/{name}/restore")
+
+    def delete_snapshot(self, name: str) -> None:
+        self.control("DELETE", f"snapshots/{name}")
+
+    def snapshots(self) -> List[Dict[str, Any]]:
+        return self.control("GET", "snapshots")["Snapshots"]
+
+    def export_state(self, path: Optional[str] = None) -> Dict[str, Any]:
+        """The whole state as a state file (``--fixtures`` and ``imageshare state import`` take it); written
+        to ``path`` (mode 0600: it holds secrets) when given."""
+        state = self.control("GET", "state")
+        if path is not None:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                json.dump(state, out, indent=2, sort_keys=True)
+        return state
+
+    def import_state(self, state: Any) -> None:
+        """Replaces the whole state with a state file's (a dict, or the path of a file)."""
+        if not isinstance(state, dict):
+            with open(state) as source:
+                state = json.load(source)
+        self.control("POST", "state", state)
+
+    def set_regions(self, region_ids: List[str]) -> List[str]:
+        """Offer only these regions (of those the server started with) until the next reset."""
+        return self.control("POST", "regions", {"RegionIds": list(region_ids)})["RegionIds"]
+
+    def regions(self) -> List[str]:
+        return self.control("GET", "regions")["RegionIds"]
 
     def create_account(self, name: str) -> Account:
         made = self.control("POST", "accounts", {"Name": name})
