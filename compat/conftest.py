@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -42,13 +43,19 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+try:
+    from imageshare_pytest import ImageShareError, ServerProcess
+except ImportError:  # a virtualenv without the plugin installed (compat/clients): the checkout's copy
+    sys.path.insert(0, str(REPO / "clients" / "python"))
+    from imageshare_pytest import ImageShareError, ServerProcess
 DEFAULT_BIN = REPO / ".build" / "debug" / "imageshare"
 
 API_VERSION = "2014-05-26"
 DEFAULT_REGION = "cn-hangzhou"
 STYLES = ("v3", "v2", "old")
 
-STARTUP_TIMEOUT = 30.0   # seconds until /healthz must answer
+STARTUP_TIMEOUT = 30.0   # seconds until the server must listen
 SHUTDOWN_TIMEOUT = 10.0  # seconds after SIGTERM until the process must be gone
 # the binary may be briefly missing while it is rebuilt: wait this long for it
 BINARY_WAIT = float(os.environ.get("IMAGESHARE_BIN_WAIT", "60"))
@@ -203,7 +210,8 @@ _CRED_RE = re.compile(r"^\s*(AccountId|AccessKeyId|AccessKeySecret)\s*:\s*(\S+)\
 
 
 class ImageShareServer:
-    """One ``imageshare serve`` process on a loopback port."""
+    """One ``imageshare serve`` process on a loopback port, run by the pytest plugin's ``ServerProcess``
+    (``clients/python``): the compat suite starts every server the way users of the plugin do."""
 
     def __init__(self, data_dir: Path, log_dir: Path, serve_args: tuple = (),
                  database_url: Optional[str] = None, name: str = "serve"):
@@ -217,20 +225,30 @@ class ImageShareServer:
         self.port: Optional[int] = None
         self.proc: Optional[subprocess.Popen] = None
         self.root: Optional[Account] = None  # first account, known after the first start
-        self._starts = 0
+        self.process = ServerProcess(str(binary_path()), [], log_dir=str(self.log_dir), name=name,
+                                     startup_timeout=STARTUP_TIMEOUT)
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> "ImageShareServer":
         assert self.proc is None, "server already running"
-        self._starts += 1
-        self.port = free_port()
-        self.stdout_path = self.log_dir / f"{self.name}-{self._starts}.stdout"
-        self.stderr_path = self.log_dir / f"{self.name}-{self._starts}.stderr"
-        argv = [str(binary_path()), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                *self.store_args(), *self.serve_args]
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = _popen_retrying(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        self._wait_healthy()
+        # the binary may be rebuilt between starts: wait for it, and retry while the linker rewrites it
+        self.process.binary = str(wait_for_binary())
+        self.process.serve_args = [*self.store_args(), *self.serve_args]
+        deadline = time.monotonic() + BINARY_WAIT
+        while True:
+            try:
+                self.port = self.process.start()
+                break
+            except OSError:  # ENOENT / ETXTBSY
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.5)
+            except ImageShareError as failure:
+                self.proc = None
+                pytest.fail(f"{failure}\n{self._logs()}", pytrace=False)
+        self.proc = self.process.process
+        self.stdout_path = Path(self.process.stdout_path)
+        self.stderr_path = Path(self.process.stderr_path)
         if self.root is None:
             self.root = self._read_first_account()
         return self
@@ -242,29 +260,6 @@ class ImageShareServer:
             except OSError:
                 return "<unreadable>"
         return f"--- stdout ---\n{tail(self.stdout_path)}\n--- stderr ---\n{tail(self.stderr_path)}"
-
-    def _wait_healthy(self) -> None:
-        url = f"http://127.0.0.1:{self.port}/healthz"
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        last_err: Any = None
-        while time.monotonic() < deadline:
-            rc = self.proc.poll()
-            if rc is not None:
-                self.proc = None
-                pytest.fail(f"imageshare serve exited with {rc} before becoming healthy\n"
-                            f"{self._logs()}", pytrace=False)
-            try:
-                with urllib.request.urlopen(url, timeout=1) as resp:
-                    body = resp.read().decode(errors="replace").strip()
-                    if resp.status == 200 and body == "ok":
-                        return
-                    last_err = f"HTTP {resp.status} {body!r}"
-            except (urllib.error.URLError, OSError) as exc:
-                last_err = exc
-            time.sleep(0.05)
-        self._kill()
-        pytest.fail(f"imageshare serve did not answer /healthz within {STARTUP_TIMEOUT}s "
-                    f"(last error: {last_err})\n{self._logs()}", pytrace=False)
 
     def _read_first_account(self) -> Account:
         # stdout may be flushed slightly after the listener is up

@@ -131,8 +131,9 @@ public func buildApplication(
         regions: configuration.regions, publicImages: PublicImageCatalogue(regions: configuration.regions),
         store: dependencies.images)
     let actions = makeActionRegistry(configuration: configuration, dependencies: dependencies, catalogue: catalogue)
+    let authenticator = RequestAuthenticator(store: dependencies.credentials, now: realNow)
     RPCController(
-        authenticator: RequestAuthenticator(store: dependencies.credentials, now: realNow), actions: actions,
+        authenticator: authenticator, actions: actions,
         rateLimiter: RateLimiter(limits: configuration.rateLimits, buckets: dependencies.rateBuckets), faults: faults,
         metrics: metrics, identifiers: dependencies.identifiers, now: configuration.now
     ).addRoutes(to: router)
@@ -149,7 +150,7 @@ public func buildApplication(
         ControlController(
             token: token, fixtures: configuration.fixtureAccounts, fixtureState: configuration.fixtureState,
             store: dependencies.reset, stateFiles: dependencies.stateFiles, accounts: dependencies.accounts,
-            regions: configuration.regions, clock: clock, faults: faults
+            regions: configuration.regions, clock: clock, faults: faults, forgetCachedKeys: { authenticator.keys.forgetAll() }
         ).addRoutes(to: router)
     }
     let server: HTTPServerBuilder = .guardedHTTP1(configuration.connections, metrics: metrics, tls: configuration.tls)

@@ -280,4 +280,20 @@ struct ControlTests {
         #expect(bad.status == 400 && bad.code == "InvalidStateFile", "\(bad.body)")
         #expect(Self.withoutRequestId(try await server.send(describe())) == before)
     }
+
+    @Test("after a reset a key ID may come back with another secret: the old secret no longer signs")
+    func replacedSecrets() async throws {
+        let server = try await Self.server()
+        let old = TestSigner(keyId: Self.fixture.accessKeyId, secret: Self.fixture.accessKeySecret)
+        _ = try await server.send(Self.control(.post, "reset"))
+        #expect(try await server.send(old.v3(action: "DescribeRegions")).status == 200)  // cached now
+        _ = try await server.send(Self.control(.post, "reset", #"{"Empty": true}"#))
+        let created = try await server.send(Self.control(
+            .post, "accounts",
+            #"{"Name":"ci","AccountId":"1111222233334444","AccessKeyId":"\#(Self.fixture.accessKeyId)","AccessKeySecret":"another-secret-0002"}"#))
+        #expect(created.status == 200, "\(created.body)")
+        #expect(try await server.send(old.v3(action: "DescribeRegions")).code == "SignatureDoesNotMatch")
+        let new = TestSigner(keyId: Self.fixture.accessKeyId, secret: "another-secret-0002")
+        #expect(try await server.send(new.v3(action: "DescribeRegions")).status == 200)
+    }
 }

@@ -69,3 +69,33 @@ def test_throttling_is_retried_when_the_client_is_told_to(imageshare):
     }))
     for _ in range(3):
         assert client.describe_regions(ecs.DescribeRegionsRequest()).body.regions.region
+
+
+# More code under test: waits until an image build ends, as a pipeline step would before sharing it.
+def wait_for_image(client, image_id, polls=20):
+    for _ in range(polls):
+        images = client.describe_images(ecs.DescribeImagesRequest(
+            region_id=REGION, image_id=image_id, status="Creating,Available,CreateFailed")).body.images.image
+        if images and images[0].status != "Creating":
+            return images[0].status
+    raise TimeoutError(image_id)
+
+
+def test_a_pipeline_survives_a_failed_image_build(imageshare):
+    owner, _ = imageshare.accounts
+    imageshare.fail_next_build("CreateImage")
+    image_id = make_image(imageshare.client(owner))        # answers an ImageId ...
+    assert wait_for_image(imageshare.client(owner), image_id) == "CreateFailed"   # ... that never becomes Available
+    assert wait_for_image(imageshare.client(owner), make_image(imageshare.client(owner))) == "Available"
+
+
+def test_state_saved_before_a_risky_step(imageshare, tmp_path):
+    owner, recipient = imageshare.accounts
+    image_id = make_image(imageshare.client(owner))
+    imageshare.save_snapshot("before")
+    share_image(imageshare.client(owner), image_id, [recipient.account_id])
+    imageshare.export_state(str(tmp_path / "after.json"))   # attach to the CI job; replay with --fixtures
+    imageshare.restore_snapshot("before")
+    seen = imageshare.client(recipient).describe_images(ecs.DescribeImagesRequest(
+        region_id=REGION, image_owner_alias="others")).body.images.image
+    assert seen == []

@@ -4,7 +4,9 @@ import Synchronization
 /// Enabled access keys by ID, so that a request need not read and decrypt its key from the store.
 ///
 /// Safe to hold because a key's secret never changes (rotation issues a new key ID), and the one thing that
-/// does change, whether the key is enabled, is checked again inside every nonce claim's transaction.
+/// does change, whether the key is enabled, is checked again inside every nonce claim's transaction. The test
+/// control endpoint can replace the whole state (reset, snapshot restore, state import), where a key ID may
+/// come back with another secret: it forgets every cached key when it does.
 final class AccessKeyCache: Sendable {
     private let keys = Mutex<[String: AccessKey]>([:])
     /// Bounds memory with many keys; filling up starts the cache afresh rather than tracking recency.
@@ -27,5 +29,9 @@ final class AccessKeyCache: Sendable {
 
     func forget(_ id: String) {
         _ = keys.withLock { $0.removeValue(forKey: id) }
+    }
+
+    func forgetAll() {
+        keys.withLock { $0.removeAll() }
     }
 }

@@ -19,6 +19,8 @@ struct ControlController: Sendable {
     let regions: RegionCatalogue
     let clock: ServiceClock
     let faults: FaultInjector
+    /// Called whenever the whole state is replaced: a key ID may come back with another secret.
+    let forgetCachedKeys: @Sendable () -> Void
     let snapshots = SnapshotShelf()
 
     static let prefix = "/_imageshare"
@@ -120,6 +122,7 @@ struct ControlController: Sendable {
     private func reset(_ body: [UInt8]) async throws -> [String: Any] {
         let empty = try Self.object(body)["Empty"] as? Bool ?? false
         try await store.eraseEverything()
+        forgetCachedKeys()
         clock.reset()
         faults.clear()
         regions.offerStartRegions()
@@ -178,6 +181,7 @@ struct ControlController: Sendable {
     /// Replaces the whole state with the body's state file; the clock, faults, regions and snapshots stay.
     private func importState(_ body: [UInt8]) async throws -> [String: Any] {
         try await stateFiles.importState(body, now: clock.now())
+        forgetCachedKeys()
         return ["Imported": true]
     }
 
@@ -209,6 +213,7 @@ struct ControlController: Sendable {
     private func restoreSnapshot(_ name: String) async throws -> [String: Any] {
         guard let entry = snapshots.entry(named: name) else { throw Self.snapshotNotFound(name) }
         try await store.restoreState(entry.snapshot)
+        forgetCachedKeys()
         return Self.describe(entry)
     }
 

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -68,40 +69,59 @@ class ServerProcess:
         self.starts += 1
         self.port = None
         argv = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", *self.serve_args]
-        stdout: Any = subprocess.DEVNULL
         if self.log_dir:
+            # Straight to files, so that a busy server never waits for this process to read its log.
             self.stdout_path = os.path.join(self.log_dir, f"{self.name}-{self.starts}.stdout")
             self.stderr_path = os.path.join(self.log_dir, f"{self.name}-{self.starts}.stderr")
-            stdout = open(self.stdout_path, "wb")
+            with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+                self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            self.port = self._port_from_file(self.stderr_path)
+        else:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.PIPE)
+            self.port = self._port_from_pipe(self.process)
+        if self.port is None:
+            self.kill()
+            raise ImageShareError(f"imageshare serve did not start ({self.exit_description()}):\n" + self.log_tail())
+        return self.port
+
+    def _note(self, line: str) -> Optional[int]:
+        self.log.append(line)
+        match = LISTENING.search(line)
+        return int(match.group(3)) if match and "ImageShare" in line else None
+
+    def _port_from_file(self, path: str) -> Optional[int]:
+        deadline = time.monotonic() + self.startup_timeout
+        with open(path, "rb") as log:
+            pending = b""
+            while time.monotonic() < deadline:
+                chunk = log.read()
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    port = self._note(raw.decode(errors="replace"))
+                    if port is not None:
+                        return port
+                if not chunk:
+                    if self.process.poll() is not None:
+                        return None
+                    time.sleep(0.02)
+        return None
+
+    def _port_from_pipe(self, process: subprocess.Popen) -> Optional[int]:
         found = threading.Event()
-        try:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE)
-        finally:
-            if stdout is not subprocess.DEVNULL:
-                stdout.close()
-        process = self.process
-        copy = open(self.stderr_path, "wb") if self.stderr_path else None
 
         def read_log() -> None:
             assert process.stderr
             for raw in process.stderr:
-                if copy:
-                    copy.write(raw)
-                    copy.flush()
-                line = raw.decode(errors="replace").rstrip("\n")
-                self.log.append(line)
-                match = LISTENING.search(line)
-                if match and "ImageShare" in line and self.port is None:
-                    self.port = int(match.group(3))
+                port = self._note(raw.decode(errors="replace").rstrip("\n"))
+                if port is not None and self.port is None:
+                    self.port = port
                     found.set()
-            if copy:
-                copy.close()
             found.set()
 
         threading.Thread(target=read_log, daemon=True).start()
-        if not found.wait(self.startup_timeout) or self.port is None:
-            self.kill()
-            raise ImageShareError(f"imageshare serve did not start ({self.exit_description()}):\n" + self.log_tail())
+        found.wait(self.startup_timeout)
         return self.port
 
     def exit_description(self) -> str:
