@@ -61,10 +61,10 @@ extension SQLStore {
                 sql: """
                     WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?),
                         slot(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM slot WHERE j + 1 < ?)
-                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
-                    SELECT printf('m-f%019d', n), printf('9%015d', (n + 1 + j) % ?), ?, ? FROM seq, slot
+                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at, image_created_at)
+                    SELECT printf('m-f%019d', n), printf('9%015d', (n + 1 + j) % ?), ?, ?, ? - n FROM seq, slot
                     """,
-                arguments: [images, max(perImage, 1), accounts, regionId, millis])
+                arguments: [images, max(perImage, 1), accounts, regionId, millis, millis])
             if perImage == 0 { try db.execute(sql: "DELETE FROM image_shares WHERE image_id LIKE 'm-f%'") }
         }
 
@@ -84,17 +84,17 @@ extension SQLStore {
                     tags: [], readyAt: now, now: now)
                 try db.execute(
                     sql: """
-                        INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
-                        SELECT ?, id, ?, ? FROM accounts WHERE id LIKE '9%' ORDER BY id LIMIT ?
+                        INSERT INTO image_shares (image_id, account_id, region_id, shared_at, image_created_at)
+                        SELECT ?, id, ?, ?, ? FROM accounts WHERE id LIKE '9%' ORDER BY id LIMIT ?
                         """,
-                    arguments: [id, regionId, millis, shared])
+                    arguments: [id, regionId, millis, millis, shared])
                 try db.execute(sql: "UPDATE images SET share_count = ? WHERE id = ?", arguments: [shared, id])
             }
             // The recipient gets the first 1,000 filler images (shares beyond their usual ones).
             try db.execute(
                 sql: """
-                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at)
-                    SELECT id, ?, ?, ? FROM images WHERE id LIKE 'm-f%' ORDER BY id LIMIT 1000
+                    INSERT INTO image_shares (image_id, account_id, region_id, shared_at, image_created_at)
+                    SELECT id, ?, ?, ?, created_at FROM images WHERE id LIKE 'm-f%' ORDER BY id LIMIT 1000
                     """,
                 arguments: [recipient.accountId, regionId, millis])
             try db.execute(

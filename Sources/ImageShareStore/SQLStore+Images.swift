@@ -7,6 +7,9 @@ extension SQLStore: ImageStore {
         now: Date
     ) async throws -> (images: [Image], totalCount: Int) {
         try await read { db in
+            if scope == .sharedWithViewer, filter.constrainsOnlyStatus {
+                return try Self.sharedImagesPage(db, in: regionId, viewer: viewer, filter: filter, offset: offset, limit: limit, now: now)
+            }
             let clause = Self.imageWhere(
                 regionId: regionId, scope: scope, viewer: viewer, filter: filter, now: now, dialect: db.dialect)
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images i WHERE \(clause.sql)", arguments: clause.arguments) ?? 0
@@ -155,8 +158,8 @@ extension SQLStore: ImageStore {
             let sharedAt = Int64(now.timeIntervalSince1970.rounded(.down)) * 1000
             for account in change.add {
                 try db.execute(
-                    sql: "INSERT INTO image_shares (image_id, account_id, region_id, shared_at) VALUES (?, ?, ?, ?)",
-                    arguments: [imageId, account, regionId, sharedAt])
+                    sql: "INSERT INTO image_shares (image_id, account_id, region_id, shared_at, image_created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [imageId, account, regionId, sharedAt, image.creationTime.storeMillis])
             }
             if !change.remove.isEmpty {
                 var arguments: [any SQLBindable] = [imageId]
@@ -190,6 +193,27 @@ extension SQLStore: ImageStore {
                 accounts: try rows.map { (accountId: try $0.get("account_id"), sharedAt: Date(storeMillis: try $0.get("shared_at"))) },
                 totalCount: try image.get("share_count"), isPublic: try image.get("is_public"))
         }
+    }
+
+    /// The recipient's plain listing (no criterion but the status) from the share index alone: every shared
+    /// image is `Available` (sharing needs it, and a shared image can be neither deprecated nor deleted), so
+    /// the count is the viewer's share entries in the region, and only the page's images are read.
+    private static func sharedImagesPage(
+        _ db: any SQLSession, in regionId: String, viewer: String, filter: ImageFilter, offset: Int, limit: Int, now: Date
+    ) throws -> (images: [Image], totalCount: Int) {
+        guard filter.statuses.contains(.available) else { return ([], 0) }
+        let total = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM image_shares WHERE account_id = ? AND region_id = ?", arguments: [viewer, regionId]) ?? 0
+        guard offset < total, limit > 0 else { return ([], total) }
+        let images = try fetchImages(
+            db,
+            sql: """
+                SELECT \(imageColumns) FROM image_shares s JOIN images i ON i.id = s.image_id
+                WHERE s.account_id = ? AND s.region_id = ?
+                ORDER BY s.image_created_at DESC, s.image_id DESC LIMIT ? OFFSET ?
+                """,
+            arguments: [now.storeMillis, viewer, regionId, limit, offset], now: now)
+        return (images, total)
     }
 
     // MARK: Helpers inside a transaction

@@ -36,7 +36,7 @@ extension SQLStore: StateFileStore {
             "image_version": fixed(""), "boot_mode": fixed("BIOS"), "is_public": fixed(0), "build_fails": fixed(0),
         ],
         // The region is always the image's own (filled in after the rows are in).
-        "image_shares": ["region_id": fixed(""), "shared_at": atImport],
+        "image_shares": ["region_id": fixed(""), "shared_at": atImport, "image_created_at": fixed(0)],
         "instances": [
             "zone_id": { row, _ in
                 guard case let .text(region) = row["region_id"] ?? .null else { return .null }
@@ -123,10 +123,14 @@ extension SQLStore: StateFileStore {
         if let position { identifiers.position = position }
     }
 
-    /// Derived values, filled in after the rows: each share's region, each image's share count, and a system
+    /// Derived values, filled in after the rows: each share's region and image time, each image's share count, and a system
     /// disk for each instance that came without one.
     private static func completeImportedState(_ db: any SQLSession, identifiers: IdentifierGenerator, now: Date) throws {
-        try db.execute("UPDATE image_shares SET region_id = (SELECT i.region_id FROM images i WHERE i.id = image_shares.image_id)")
+        try db.execute(
+            """
+            UPDATE image_shares SET region_id = (SELECT i.region_id FROM images i WHERE i.id = image_shares.image_id),
+                image_created_at = (SELECT i.created_at FROM images i WHERE i.id = image_shares.image_id)
+            """)
         try db.execute("UPDATE images SET share_count = (SELECT COUNT(*) FROM image_shares s WHERE s.image_id = images.id)")
         let bare = try db.fetchAll(
             """

@@ -163,7 +163,7 @@ struct MigrationTests {
             _ = try await SQLStore(engine: unmigrated, sealer: sealer, migrations: .refuse)
             Issue.record("an unmigrated store was opened")
         } catch let error as SQLStore.PendingMigrations {
-            #expect(error.names == ["001_accounts_and_keys", "002_images_instances_disks", "003_store_settings", "004_console", "005_instance_os_name_en", "006_client_resources", "007_rate_buckets", "008_image_build_failures"])
+            #expect(error.names == ["001_accounts_and_keys", "002_images_instances_disks", "003_store_settings", "004_console", "005_instance_os_name_en", "006_client_resources", "007_rate_buckets", "008_image_build_failures", "009_share_listing_order"])
             #expect(error.description.contains("001_accounts_and_keys"))
         }
         let migrated = try await SQLStore(engine: unmigrated, sealer: sealer)

@@ -49,6 +49,14 @@ public struct ImageFilter: Sendable {
         self.imageFamily = imageFamily
     }
 
+    /// Whether nothing but the status narrows the images (the recipient's plain listing, which the stores
+    /// answer from their share index). Every criterion above must be named here.
+    public var constrainsOnlyStatus: Bool {
+        imageIds == nil && nameContains == nil && ownerId == nil && osType == nil && architecture == nil
+            && runnableArchitectures == nil && snapshotId == nil && imageFamily == nil && tags.isEmpty && createdFrom == nil
+            && createdUntil == nil && inUse == nil && !communityOnly
+    }
+
     /// Makes the query match nothing (a criterion no image here can meet, such as a resource group).
     public mutating func matchNothing() { imageIds = [] }
 

@@ -359,5 +359,19 @@ enum Schema {
                 // 1 when a test asked this build to end in CreateFailed (the control endpoint's fault injection).
                 "ALTER TABLE images ADD COLUMN build_fails BIGINT NOT NULL DEFAULT 0 CHECK (build_fails IN (0, 1))",
             ]),
+        Migration(
+            name: "009_share_listing_order",
+            statements: [
+                // A recipient's listing (DescribeImages ImageOwnerAlias=others) is ordered by the images' creation
+                // time: kept beside each share, the index gives the count and the page without visiting the
+                // images beyond the page.
+                "ALTER TABLE image_shares ADD COLUMN image_created_at BIGINT NOT NULL DEFAULT 0",
+                """
+                UPDATE image_shares SET image_created_at = COALESCE(
+                    (SELECT i.created_at FROM images i WHERE i.id = image_shares.image_id), 0)
+                """,
+                "DROP INDEX image_shares_by_recipient",
+                "CREATE INDEX image_shares_by_recipient ON image_shares(account_id, region_id, image_created_at, image_id)",
+            ]),
     ]
 }
