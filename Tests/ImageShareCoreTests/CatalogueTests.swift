@@ -1,5 +1,6 @@
 import Foundation
 import ImageShareCore
+import Synchronization
 import Testing
 
 @Suite("regions and the public image catalogue")
@@ -177,5 +178,27 @@ struct TokenBucketTests {
         for bad in ["", "0", "-1", "x", "1/0", "1/", "/2", "nan", "inf", "1/2/3", "2000000"] {
             #expect(RateLimit(parsing: bad) == nil, "\(bad)")
         }
+    }
+}
+
+@Suite("store latency hook")
+struct StoreLatencyHookTests {
+    /// The listener was once kept so that every report wrapped it in one more thunk: reports got slower as a
+    /// server ran, and the nested calls grew deeper with every one. On a thread with a 256 KiB stack that code
+    /// overflowed it within a few thousand reports; 50,000 must go through.
+    @Test("every report reaches the listener once, however many came before")
+    func manyReports() {
+        let hook = StoreLatencyHook()
+        let received = Mutex(0)
+        hook.listen { _, _ in received.withLock { $0 += 1 } }
+        let finished = DispatchSemaphore(value: 0)
+        let reporter = Thread {
+            for _ in 0..<50_000 { hook.record(.read, .microseconds(5)) }
+            finished.signal()
+        }
+        reporter.stackSize = 256 << 10
+        reporter.start()
+        finished.wait()
+        #expect(received.withLock { $0 } == 50_000)
     }
 }

@@ -18,17 +18,27 @@ public enum StoreAccess: String, Sendable {
 ///
 /// A hook rather than a dependency on a metrics library, so the store stays free of the server's choices.
 public final class StoreLatencyHook: Sendable {
-    private let listener = Mutex<(@Sendable (StoreAccess, Duration) -> Void)?>(nil)
+    /// The listener lives in a class box: a function value kept directly in the mutex's generic storage was
+    /// re-wrapped in one more reabstraction thunk by every `withLock` that read it, so each transaction made
+    /// the next report slower (found by bench/run: a server slowed down the longer it ran).
+    private final class Listener: Sendable {
+        let call: @Sendable (StoreAccess, Duration) -> Void
+        init(_ call: @escaping @Sendable (StoreAccess, Duration) -> Void) { self.call = call }
+    }
+
+    private let listener = Mutex<Listener?>(nil)
 
     public init() {}
 
     /// Sends every later duration to `listener` (replacing any earlier one).
     public func listen(_ listener: @escaping @Sendable (StoreAccess, Duration) -> Void) {
-        self.listener.withLock { $0 = listener }
+        let box = Listener(listener)
+        self.listener.withLock { $0 = box }
     }
 
     /// Reports one transaction's duration.
     public func record(_ access: StoreAccess, _ duration: Duration) {
-        listener.withLock { $0 }?(access, duration)
+        let current = listener.withLock { $0 }
+        current?.call(access, duration)
     }
 }

@@ -29,7 +29,7 @@ struct ControlController: Sendable {
         let group = router.group(RouterPath(Self.prefix))
         group.post("reset") { request, _ in try await guarded(request) { try await reset($0) } }
         group.post("accounts") { request, _ in try await guarded(request) { try await createAccount($0) } }
-        group.get("state") { request, _ in try await exportState(request) }
+        group.get("state") { request, _ in try await answering(request) { _ in try await exportState() } }
         group.post("state") { request, _ in
             try await guarded(request, bodyLimit: Self.maxStateFileBytes) { try await importState($0) }
         }
@@ -67,23 +67,27 @@ struct ControlController: Sendable {
     /// The largest state file the endpoint takes.
     static let maxStateFileBytes = 64 << 20
 
-    private func checkToken(_ request: Request) throws {
-        let presented =
-            request.headers[HTTPField.Name("x-imageshare-admin-token")!]
-            ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let presented, ConstantTime.equal(presented, token) else {
-            throw Refusal(status: .unauthorized, code: "InvalidAdminToken", message: "This endpoint needs the server's --admin-token.")
-        }
-    }
-
+    /// A control call answered with a JSON object.
     private func guarded(_ request: Request, bodyLimit: Int = 64 * 1024, _ body: ([UInt8]) async throws -> [String: Any]) async throws
         -> Response
     {
+        try await answering(request, bodyLimit: bodyLimit) { Self.json(.ok, try await body($0)) }
+    }
+
+    /// Checks the token, reads the body, and turns every refusal into a JSON error with its status.
+    private func answering(_ request: Request, bodyLimit: Int = 64 * 1024, _ body: ([UInt8]) async throws -> Response) async throws
+        -> Response
+    {
         do {
-            try checkToken(request)
+            let presented =
+                request.headers[HTTPField.Name("x-imageshare-admin-token")!]
+                ?? request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            guard let presented, ConstantTime.equal(presented, token) else {
+                throw Refusal(status: .unauthorized, code: "InvalidAdminToken", message: "This endpoint needs the server's --admin-token.")
+            }
             var request = request
             let bytes = try await request.collectBody(upTo: bodyLimit)
-            return Self.json(.ok, try await body(Array(bytes.readableBytesView)))
+            return try await body(Array(bytes.readableBytesView))
         } catch let refusal as Refusal {
             return Self.json(refusal.status, ["Code": refusal.code, "Message": refusal.message])
         } catch let error as ECSError {
@@ -167,13 +171,8 @@ struct ControlController: Sendable {
     // MARK: State files
 
     /// The whole state as a state file: what `--fixtures` and `imageshare state import` take.
-    private func exportState(_ request: Request) async throws -> Response {
-        do {
-            try checkToken(request)
-        } catch let refusal as Refusal {
-            return Self.json(refusal.status, ["Code": refusal.code, "Message": refusal.message])
-        }
-        return Response(
+    private func exportState() async throws -> Response {
+        Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try await stateFiles.exportState())))
     }
