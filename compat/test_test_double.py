@@ -349,3 +349,8 @@ def test_the_region_list_is_chosen_at_run_time(imageshare):
         imageshare.set_regions(["mars-1"])
     imageshare.reset()
     assert [r.region_id for r in client.describe_regions(ecs.DescribeRegionsRequest()).body.regions.region] == everything
+
+
+def test_a_log_level_that_hides_the_port_is_named():
+    with pytest.raises(ImageShareError, match="--log-level warning"):
+        ImageShare(accounts=1, extra_args=["--log-level", "warning"]).start()

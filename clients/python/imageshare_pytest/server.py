@@ -62,10 +62,16 @@ class ServerProcess:
         self.stderr_path: Optional[str] = None
         self.log: collections.deque = collections.deque(maxlen=2000)
 
+    # The port is read from the server's `listening on` line, which it logs at level notice.
+    QUIET_LEVELS = {"warning", "error", "critical"}
+
     def start(self) -> int:
         """Starts the process and returns its port once it listens; raises ``ImageShareError`` with the log's
         tail if it exits or does not listen in time."""
         assert self.process is None or self.process.poll() is not None, "already running"
+        levels = [value for flag, value in zip(self.serve_args, self.serve_args[1:]) if flag == "--log-level"]
+        if levels and levels[-1] in self.QUIET_LEVELS:
+            raise ImageShareError(f"--log-level {levels[-1]} hides the line that tells the port: use notice or lower")
         self.starts += 1
         self.port = None
         argv = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", *self.serve_args]
