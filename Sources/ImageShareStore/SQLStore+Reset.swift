@@ -41,12 +41,7 @@ extension SQLStore: StoreReset {
 
     public func saveState() async throws -> StateSnapshot {
         // One write transaction: the copy is a single consistent moment even with writers on other nodes.
-        let tables = try await write { db in
-            try Self.snapshotTables.map { table in
-                let rows = try db.fetchAll("SELECT * FROM \(table)", [SQLValue]())
-                return SavedTable(name: table, columns: rows.first?.columnNames ?? [], rows: rows.map(\.allValues))
-            }
-        }
+        let tables = try await write { db in try Self.savedTables(Self.snapshotTables, in: db) }
         let bytes = tables.reduce(0) { total, table in
             total + table.rows.reduce(0) { $0 + $1.reduce(0) { $0 + $1.approximateByteCount } }
         }
@@ -55,13 +50,31 @@ extension SQLStore: StoreReset {
             rowCount: tables.reduce(0) { $0 + $1.rows.count })
     }
 
+    /// Every row of `tables`, each table ordered by its first column, so that two reads of one state compare equal.
+    static func savedTables(_ tables: [String], in db: any SQLSession) throws -> [SavedTable] {
+        try tables.map { table in
+            let rows = try db.fetchAll("SELECT * FROM \(table) ORDER BY 1", [SQLValue]())
+            return SavedTable(name: table, columns: rows.first?.columnNames ?? [], rows: rows.map(\.allValues))
+        }
+    }
+
+    /// Empties every table a snapshot or a state file replaces (protection tables stay).
+    static func deleteReplaceableRows(in db: any SQLSession) throws {
+        for table in snapshotTables { try db.execute("DELETE FROM \(table)") }
+    }
+
+    /// One row put back: a snapshot's or a state file's.
+    static func insert(into table: String, columns: [String], values: [SQLValue], in db: any SQLSession) throws {
+        try db.execute(
+            "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))", values)
+    }
+
     public func restoreState(_ snapshot: StateSnapshot) async throws {
         guard let saved = snapshot.content as? SavedState else { throw ECSError.internalError }
         _ = try await write { db in
-            for table in Self.snapshotTables { try db.execute("DELETE FROM \(table)") }
-            for table in saved.tables.reversed() where !table.rows.isEmpty {
-                let sql = "INSERT INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders(table.columns.count)))"
-                for row in table.rows { try db.execute(sql, row) }
+            try Self.deleteReplaceableRows(in: db)
+            for table in saved.tables.reversed() {
+                for row in table.rows { try Self.insert(into: table.name, columns: table.columns, values: row, in: db) }
             }
             return 0
         }

@@ -71,20 +71,18 @@ extension SQLStore: StateFileStore {
     // MARK: Export
 
     public func exportState() async throws -> [UInt8] {
-        let read = try await read { db in
-            try Self.stateFileTables.map { table in (table, try db.fetchAll("SELECT * FROM \(table) ORDER BY 1", [SQLValue]())) }
-        }
-        let tables = try read.map { table, rows -> (String, [[String: Any]]) in
-                (table, try rows.map { row in
+        let saved = try await read { db in try Self.savedTables(Self.stateFileTables, in: db) }
+        let tables = try saved.map { table -> (String, [[String: Any]]) in
+                (table.name, try table.rows.map { row in
                     var object: [String: Any] = [:]
-                    for (column, value) in zip(row.columnNames, row.allValues) {
+                    for (column, value) in zip(table.columns, row) {
                         switch value {
                         case .null: object[column] = NSNull()
                         case let .integer(number): object[column] = NSNumber(value: number)
                         case let .text(text): object[column] = text
                         case let .blob(data):
-                            guard table == "access_keys", column == "secret_sealed" else {
-                                throw StateFileError("\(table).\(column) holds binary data, which state files do not carry")
+                            guard table.name == "access_keys", column == "secret_sealed" else {
+                                throw StateFileError("\(table.name).\(column) holds binary data, which state files do not carry")
                             }
                             object["secret"] = try sealer.open(data)
                         }
@@ -104,14 +102,11 @@ extension SQLStore: StateFileStore {
     public func importState(_ file: [UInt8], now: Date) async throws {
         let (tables, position) = try Self.parseStateFile(file, now: now.storeMillis, sealer: sealer)
         try await write { [identifiers] db in
-            for table in Self.snapshotTables { try db.execute("DELETE FROM \(table)") }
+            try Self.deleteReplaceableRows(in: db)
             for (table, rows) in tables {
                 for (index, row) in rows.enumerated() {
-                    let columns = row.map(\.key)
                     do {
-                        try db.execute(
-                            "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders(columns.count)))",
-                            row.map(\.value))
+                        try Self.insert(into: table, columns: row.map(\.key), values: row.map(\.value), in: db)
                     } catch {
                         throw StateFileError("\(table) row \(index + 1): \(error)")
                     }

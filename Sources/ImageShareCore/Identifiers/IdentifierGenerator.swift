@@ -45,16 +45,16 @@ public final class IdentifierGenerator: Sendable {
     /// A 30-character AccessKey secret.
     public func accessKeySecret() -> String { string(from: Self.alphanumerics, length: 30) }
 
-    /// A RequestId in ECS's shape: an upper-case version-4 UUID.
+    /// A RequestId in ECS's shape: an upper-case version-4 UUID (Foundation's own when not seeded: it is on
+    /// every request's path).
     public func requestID() -> String {
-        var bytes = words(2).flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
-        bytes[6] = bytes[6] & 0x0F | 0x40
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        let hex = bytes.map { String($0, radix: 16, uppercase: true).leftPadded(to: 2) }.joined()
-        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
-            String(hex.dropFirst(range.lowerBound).prefix(range.count))
-        }
-        return groups.joined(separator: "-")
+        guard seed != nil else { return UUID().uuidString }
+        let words = words(2)
+        var b = (0..<16).map { UInt8(truncatingIfNeeded: words[$0 / 8] >> (($0 % 8) * 8)) }
+        b[6] = b[6] & 0x0F | 0x40
+        b[8] = b[8] & 0x3F | 0x80
+        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+            .uuidString
     }
 
     private static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
@@ -80,11 +80,5 @@ public final class IdentifierGenerator: Sendable {
                 return mixed ^ (mixed >> 31)
             }
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -84,13 +84,10 @@ public final class RegionCatalogue: Sendable {
     /// Offers exactly `ids`, in that order; each must be a start region and at least one is needed.
     public func offer(_ ids: [String]) -> Result<[Region], UnknownRegion> {
         guard !ids.isEmpty else { return .failure(UnknownRegion(id: "")) }
-        var chosen: [Region] = []
-        for id in ids {
-            guard let region = startRegions.first(where: { $0.id == id }) else { return .failure(UnknownRegion(id: id)) }
-            if !chosen.contains(region) { chosen.append(region) }
+        return Self.choose(ids, from: startRegions).map { chosen in
+            offered.withLock { $0 = Offer(chosen) }
+            return chosen
         }
-        offered.withLock { $0 = Offer(chosen) }
-        return .success(chosen)
     }
 
     /// Offers the start regions again.
@@ -117,12 +114,17 @@ public final class RegionCatalogue: Sendable {
 
     /// The built-in regions restricted to `ids`; nil names the first unknown ID instead.
     public static func builtIn(restrictedTo ids: [String]) -> Result<RegionCatalogue, UnknownRegion> {
+        choose(ids, from: builtInRegions).map(RegionCatalogue.init(regions:))
+    }
+
+    /// `ids` as regions of `available`, in their order without repeats, or the first one not there.
+    private static func choose(_ ids: [String], from available: [Region]) -> Result<[Region], UnknownRegion> {
         var chosen: [Region] = []
         for id in ids {
-            guard let region = builtInRegions.first(where: { $0.id == id }) else { return .failure(UnknownRegion(id: id)) }
+            guard let region = available.first(where: { $0.id == id }) else { return .failure(UnknownRegion(id: id)) }
             if !chosen.contains(region) { chosen.append(region) }
         }
-        return .success(RegionCatalogue(regions: chosen))
+        return .success(chosen)
     }
 
     /// A region ID that is not in the built-in catalogue.
