@@ -378,8 +378,10 @@ def test_metrics_nonce_gauge_counts_the_replay_table_at_start(start_server):
     account = srv.create_account("nonces")
     for style in ("v3", "v2", "v3", "v2", "v3"):
         srv.client(style, account).call("DescribeRegions", {})
-    srv.restart()  # the gauge is read from the store at start
-    value = scrape(srv.port).gauge("imageshare_nonces")
+    srv.restart()  # the gauge is read from the store by the purge that runs at start, just after listening
+    deadline = time.monotonic() + 10
+    while (value := scrape(srv.port).gauge("imageshare_nonces")) != 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert value == 5, f"imageshare_nonces is {value} after a restart; 5 signed requests were accepted"
 
 

@@ -105,4 +105,20 @@ extension SQLStore {
         }
         return fixture
     }
+    /// Puts `count` signature nonces of `accessKeyId` into the nonce log, their retention ending between one
+    /// and sixteen minutes from `now`: what a server remembers after that many signed requests (SQLite only;
+    /// the memory a remembered nonce costs is measured with it).
+    public func seedNonces(_ count: Int, accessKeyId: String, now: Date) async throws {
+        guard count > 0 else { return }
+        try await write { db in
+            try db.execute(
+                sql: """
+                    WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?)
+                    INSERT INTO nonce_log (access_key_id, nonce, expires_at)
+                    SELECT ?, printf('%08x-%04x-4%03x-8%03x-%012x', n, n % 65536, n % 4096, (n / 7) % 4096, n * 7919), ? + n % 900000
+                    FROM seq
+                    """,
+                arguments: [count, accessKeyId, now.storeMillis + 60_000])
+        }
+    }
 }

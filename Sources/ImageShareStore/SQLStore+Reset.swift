@@ -20,9 +20,11 @@ extension SQLStore: StoreReset {
     public func eraseEverything() async throws {
         _ = try await write { db in
             for table in Self.accountDataTables { try db.execute("DELETE FROM \(table)") }
+            if db.dialect.kind == .sqlite { try db.execute("DELETE FROM nonce_log") }
             // A store emptied on purpose is not a new one: no first account is made for it at the next start.
             return 0
         }
+        nonceWindow?.removeAll()
         identifiers.restart()
     }
 

@@ -10,6 +10,8 @@ public final class SQLStore: StoreHealth {
     /// Where new IDs, AccessKeys and RequestIds come from (seeded for reproducible test runs).
     public let identifiers: IdentifierGenerator
     let nonceClaims: GroupCommit<NonceClaim, NonceClaimResult>
+    /// SQLite's claimed nonces in memory, in front of its append-only log (nil on PostgreSQL: see `claimNonce`).
+    let nonceWindow: NonceWindow?
     /// Where each transaction's duration goes (the server's store-latency histogram).
     public let latency = StoreLatencyHook()
 
@@ -50,7 +52,7 @@ public final class SQLStore: StoreHealth {
         self.engine = engine
         self.sealer = sealer
         self.identifiers = identifiers
-        nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
+        (nonceWindow, nonceClaims) = Self.nonceClaiming(on: engine)
     }
 
     /// Opens a store whose key lives in `keyFile`: created there on a new store (when `creation` allows),
@@ -74,7 +76,12 @@ public final class SQLStore: StoreHealth {
         self.engine = engine
         self.sealer = sealer
         self.identifiers = identifiers
-        nonceClaims = GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, in: db) }
+        (nonceWindow, nonceClaims) = Self.nonceClaiming(on: engine)
+    }
+
+    private static func nonceClaiming(on engine: any SQLEngine) -> (NonceWindow?, GroupCommit<NonceClaim, NonceClaimResult>) {
+        let window = engine.dialect.kind == .sqlite ? NonceWindow() : nil
+        return (window, GroupCommit(engine: engine) { db, claims in try SQLStore.record(claims, window: window, in: db) })
     }
 
     private static func prepareSchema(_ engine: any SQLEngine, migrations: MigrationPolicy, creation: Creation) async throws {

@@ -104,6 +104,42 @@ struct CredentialStoreTests {
         #expect(try await store.claimNonce("new", accessKeyId: key, now: now, expiresAt: now.addingTimeInterval(1000)) == .alreadyUsed)
     }
 
+    @Test("SQLite: stores on one file refuse each other's nonces, a reopened one refuses all before, and purging empties the log")
+    func nonceLogOnDisk() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try await SQLStore.sqlite(directory: directory)
+        let second = try await SQLStore.sqlite(directory: directory)
+        let (key, _) = try await twoKeys(first)
+        let expiry = now.addingTimeInterval(900)
+        // Each store decides against its own memory, so this holds only if each batch reads the other's rows.
+        for index in 0..<50 {
+            let (claimer, other) = index.isMultiple(of: 2) ? (first, second) : (second, first)
+            #expect(try await claimer.claimNonce("n-\(index)", accessKeyId: key, now: now, expiresAt: expiry) == .claimed)
+            #expect(try await other.claimNonce("n-\(index)", accessKeyId: key, now: now, expiresAt: expiry) == .alreadyUsed)
+        }
+        let concurrent = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<400 {
+                group.addTask {
+                    let store = index.isMultiple(of: 2) ? first : second
+                    return (try? await store.claimNonce("c-\(index / 2)", accessKeyId: key, now: self.now, expiresAt: expiry)) == .claimed
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(concurrent == 200, "each of 200 nonces, sent to both stores at once, must be won exactly once")
+
+        let reopened = try await SQLStore.sqlite(directory: directory)
+        #expect(try await reopened.purgeNonces(expiredBefore: now) == 250, "the log read back at start holds every claim")
+        for index in 0..<50 {
+            #expect(try await reopened.claimNonce("n-\(index)", accessKeyId: key, now: now, expiresAt: expiry) == .alreadyUsed)
+        }
+        #expect(try await reopened.claimNonce("c-99", accessKeyId: key, now: now, expiresAt: expiry) == .alreadyUsed)
+        // Past their retention the rows leave the log: a store opened afterwards reads none back.
+        #expect(try await reopened.purgeNonces(expiredBefore: expiry.addingTimeInterval(120)) == 0)
+        #expect(try await SQLStore.sqlite(directory: directory).purgeNonces(expiredBefore: now) == 0)
+    }
+
     @Test("on disk: commits reach the database file in the background, long before SQLite's own checkpoint would")
     func backgroundCheckpoints() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("imageshare-\(UUID().uuidString)")
@@ -163,7 +199,7 @@ struct MigrationTests {
             _ = try await SQLStore(engine: unmigrated, sealer: sealer, migrations: .refuse)
             Issue.record("an unmigrated store was opened")
         } catch let error as SQLStore.PendingMigrations {
-            #expect(error.names == ["001_accounts_and_keys", "002_images_instances_disks", "003_store_settings", "004_console", "005_instance_os_name_en", "006_client_resources", "007_rate_buckets", "008_image_build_failures", "009_share_listing_order"])
+            #expect(error.names == ["001_accounts_and_keys", "002_images_instances_disks", "003_store_settings", "004_console", "005_instance_os_name_en", "006_client_resources", "007_rate_buckets", "008_image_build_failures", "009_share_listing_order", "010_nonce_log"])
             #expect(error.description.contains("001_accounts_and_keys"))
         }
         let migrated = try await SQLStore(engine: unmigrated, sealer: sealer)

@@ -3,7 +3,8 @@ import ImageShareCore
 import Logging
 import ServiceLifecycle
 
-/// Forgets expired signature nonces once a minute, so the nonce table stays as small as the replay window.
+/// Forgets expired signature nonces once a minute, so the store remembers no more than the replay window;
+/// its first run, at start, is also when an SQLite store reads its nonce log back into memory.
 struct NoncePurgeService: Service {
     let store: any CredentialStore
     let now: @Sendable () -> Date

@@ -48,8 +48,6 @@ struct RequestAuthenticator: Sendable {
     let now: @Sendable () -> Date
     let keys = AccessKeyCache()
     static let allowedSkew: TimeInterval = 15 * 60
-    /// Nonces are kept long enough to cover the whole window a timestamp is accepted in.
-    static let nonceRetention: TimeInterval = 2 * allowedSkew
 
     func authenticate(_ request: SignedRequest) async throws -> Caller {
         if let authorization = request.v3Authorization {
@@ -87,11 +85,11 @@ struct RequestAuthenticator: Sendable {
 
         let stringToSign = SignatureV2.stringToSign(method: request.method, parameters: parameters)
         return try await withEnabledKey(keyID) { key in
-            try checkTimestamp(timestamp)
+            let signedAt = try checkTimestamp(timestamp)
             guard SignatureV2.isValid(signature, stringToSign: stringToSign, secret: key.secret) else {
                 throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
             }
-            try await claim(nonce, for: key)
+            try await claim(nonce, for: key, signedAt: signedAt)
             return Caller(accountId: key.accountId, accessKeyId: key.id)
         }
     }
@@ -127,13 +125,13 @@ struct RequestAuthenticator: Sendable {
             headerValue: request.header, hashedPayload: hashedPayload)
         let stringToSign = SignatureV3.stringToSign(canonicalRequest: canonicalRequest)
         return try await withEnabledKey(authorization.accessKeyId) { key in
-            try checkTimestamp(date)
+            let signedAt = try checkTimestamp(date)
             guard SignatureV3.isValid(authorization.signature, stringToSign: stringToSign, secret: key.secret),
                 ConstantTime.equal(SignatureV3.hashedPayload(request.body), hashedPayload.lowercased())
             else {
                 throw ECSError.signatureDoesNotMatch(serverStringToSign: stringToSign)
             }
-            try await claim(nonce, for: key)
+            try await claim(nonce, for: key, signedAt: signedAt)
             return Caller(accountId: key.accountId, accessKeyId: key.id)
         }
     }
@@ -162,15 +160,19 @@ struct RequestAuthenticator: Sendable {
         return try await checks(key)
     }
 
-    private func checkTimestamp(_ text: String) throws(ECSError) {
+    /// The signed time, when it is within the allowed skew of now.
+    private func checkTimestamp(_ text: String) throws(ECSError) -> Date {
         guard let timestamp = ECSTimestamp.parse(text) else { throw .illegalTimestamp }
         guard abs(timestamp.timeIntervalSince(now())) <= Self.allowedSkew else { throw .timestampExpired }
+        return timestamp
     }
 
-    private func claim(_ nonce: String, for key: AccessKey) async throws {
-        let now = now()
+    /// A nonce is remembered for as long as its request's timestamp is accepted (signed time + skew): after
+    /// that a replay is refused as expired anyway. That is at most twice the skew, and on average one skew
+    /// for clients whose clocks are right.
+    private func claim(_ nonce: String, for key: AccessKey, signedAt: Date) async throws {
         switch try await store.claimNonce(
-            nonce, accessKeyId: key.id, now: now, expiresAt: now.addingTimeInterval(Self.nonceRetention))
+            nonce, accessKeyId: key.id, now: now(), expiresAt: signedAt.addingTimeInterval(Self.allowedSkew))
         {
         case .claimed: return
         case .alreadyUsed: throw ECSError.signatureNonceUsed

@@ -2,6 +2,9 @@ import Foundation
 
 /// The differences between the SQL dialects the store speaks.
 public struct SQLDialect: Sendable {
+    /// The engines the store runs on.
+    public enum Kind: Sendable { case sqlite, postgres }
+    public let kind: Kind
     /// `LIKE` (already case-insensitive for ASCII in SQLite) or `ILIKE`.
     public let caseInsensitiveLike: String
     /// Appended to a SELECT that must lock its rows until the transaction ends (empty where writes are serialized).
@@ -19,10 +22,10 @@ public struct SQLDialect: Sendable {
     public let unlimitedStatementTime: String?
 
     public static let sqlite = SQLDialect(
-        caseInsensitiveLike: "LIKE", forUpdate: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
+        kind: .sqlite, caseInsensitiveLike: "LIKE", forUpdate: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
         tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", unlimitedStatementTime: nil)
     public static let postgres = SQLDialect(
-        caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
+        kind: .postgres, caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
         // Per schema: nodes of one store migrate one after another; stores in other schemas do not wait.
         migrationLock: "SELECT pg_advisory_xact_lock(hashtextextended('imageshare migrations ' || current_schema(), 0))",
         tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",

@@ -5,9 +5,12 @@ enum Schema {
     struct Migration {
         let name: String
         let statements: [String]
+        /// The one engine the statements are for; the migration is still recorded (as done) on the other.
+        var onlyOn: SQLDialect.Kind?
 
         func statements(for dialect: SQLDialect) -> [String] {
-            statements.map {
+            guard onlyOn == nil || onlyOn == dialect.kind else { return [] }
+            return statements.map {
                 $0.replacingOccurrences(of: "{BLOB}", with: dialect.blobType)
                     .replacingOccurrences(of: "{WITHOUT_ROWID}", with: dialect.withoutRowID)
             }
@@ -373,5 +376,28 @@ enum Schema {
                 "DROP INDEX image_shares_by_recipient",
                 "CREATE INDEX image_shares_by_recipient ON image_shares(account_id, region_id, image_created_at, image_id)",
             ]),
+        Migration(
+            name: "010_nonce_log",
+            statements: [
+                // SQLite's servers append claimed nonces here and look them up in memory (`NonceWindow`): an
+                // append to a rowid table instead of an insert at a random place of a unique index. AUTOINCREMENT
+                // keeps sequences growing even after the log was emptied, since other processes on the file read
+                // the log from the last sequence they saw. PostgreSQL keeps `signature_nonces`: its unique index
+                // is what refuses a nonce claimed at the same moment on another node.
+                """
+                CREATE TABLE nonce_log (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    access_key_id TEXT NOT NULL,
+                    nonce TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                """
+                INSERT INTO nonce_log (access_key_id, nonce, expires_at)
+                SELECT access_key_id, nonce, expires_at FROM signature_nonces ORDER BY expires_at
+                """,
+                "DELETE FROM signature_nonces",
+            ],
+            onlyOn: .sqlite),
     ]
 }
