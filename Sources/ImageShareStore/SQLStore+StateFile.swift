@@ -71,7 +71,8 @@ extension SQLStore: StateFileStore {
     // MARK: Export
 
     public func exportState() async throws -> [UInt8] {
-        let saved = try await read { db in try Self.savedTables(Self.stateFileTables, in: db) }
+        // Without a request's deadline: a whole store takes longer than any request may (as migrations do).
+        let saved = try await engine.maintain { db in try Self.savedTables(Self.stateFileTables, in: db) }
         let tables = try saved.map { table -> (String, [[String: Any]]) in
                 (table.name, try table.rows.map { row in
                     var object: [String: Any] = [:]
@@ -101,7 +102,7 @@ extension SQLStore: StateFileStore {
 
     public func importState(_ file: [UInt8], now: Date) async throws {
         let (tables, position) = try Self.parseStateFile(file, now: now.storeMillis, sealer: sealer)
-        try await write { [identifiers] db in
+        _ = try await engine.maintain { [identifiers] db in
             try Self.deleteReplaceableRows(in: db)
             for (table, rows) in tables {
                 for (index, row) in rows.enumerated() {

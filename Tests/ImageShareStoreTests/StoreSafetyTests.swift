@@ -223,6 +223,24 @@ struct StoreIsolationTests {
         }
     }
 
+    @Test("on PostgreSQL, maintenance transactions (migrations, state files) have no deadline; request ones do",
+          arguments: StoreEngine.available.filter { $0 == .postgres })
+    func maintenanceHasNoDeadline(engine: StoreEngine) async throws {
+        let postgres = StoreEngine.postgresEngine(statementTimeout: .seconds(5), timeout: .milliseconds(300))
+        // Each statement is short; together they outlast the request deadline.
+        let slowWork: @Sendable (any SQLSession) throws -> Int = { db in
+            for _ in 0..<5 { _ = try db.fetchAll("SELECT pg_sleep(0.1)") }
+            return 5
+        }
+        #expect(try await postgres.maintain(slowWork) == 5)
+        do {
+            _ = try await postgres.write(slowWork)
+            Issue.record("a request transaction outlasted its deadline")
+        } catch let error as ECSError {
+            #expect(error == .serviceUnavailable)
+        }
+    }
+
     @Test("a write the database refuses fails only its own caller, not the others committed with it")
     func groupCommitIsolation() async throws {
         let engine = try SQLiteEngine()

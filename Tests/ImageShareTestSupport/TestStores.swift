@@ -62,12 +62,13 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
         }
     }
 
-    /// An engine on the test database whose statements the server cancels after `statementTimeout`.
-    public static func postgresEngine(statementTimeout: Duration) -> PostgresEngine {
+    /// An engine on the test database whose statements the server cancels after `statementTimeout` and whose
+    /// request transactions end after `timeout`.
+    public static func postgresEngine(statementTimeout: Duration, timeout: Duration = .seconds(5)) -> PostgresEngine {
         let configuration = try! PostgresEngine.configuration(from: postgresURL!)
         let client = PostgresEngine.makeClient(url: configuration, logger: logger, statementTimeout: statementTimeout)
         Task.detached { await client.run() }
-        return PostgresEngine(client: client, logger: logger)
+        return PostgresEngine(client: client, logger: logger, timeout: timeout)
     }
 
     private static let logger: Logger = {

@@ -77,7 +77,8 @@ public final class PostgresEngine: SQLEngine, Service {
     }
 
     public func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await transaction("BEGIN", deadline: nil, body)
+        // `.some(nil)`: no deadline at all (a bare `nil` would be the outer optional, meaning the default).
+        try await transaction("BEGIN", deadline: .some(nil), body)
     }
 
     private func transaction<T: Sendable>(

@@ -78,7 +78,8 @@ public protocol SQLEngine: Sendable {
     /// Runs `body` in a write transaction, committed if it returns and rolled back if it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
 
-    /// A write transaction without the deadline requests have: migrations, which may take long on a big store.
+    /// A write transaction without the deadline requests have: migrations and whole-store state files, which
+    /// may take long on a big store.
     func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T
 }
 
