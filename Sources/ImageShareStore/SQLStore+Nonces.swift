@@ -47,18 +47,27 @@ extension SQLStore {
     }
 
     /// PostgreSQL: the unique key refuses a nonce claimed by any node, even in a transaction running right now.
+    /// One statement per claim (one round trip): the key check and the insert that only happens if it passes.
     private static func recordInTable(_ claims: [NonceClaim], in db: any SQLSession) throws -> [NonceClaimResult] {
         try claims.map { claim in
-            guard try keyIsEnabled(claim.accessKeyId, in: db) else { return .keyUnusable }
-            // Inserts a new nonce, or revives one whose retention ended; a live one leaves 0 changed rows.
-            let inserted = try db.execute(
-                sql: """
-                    INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES (?, ?, ?)
+            // Inserts a new nonce, or revives one whose retention ended; a live one returns no row.
+            let row = try db.fetchOne(
+                """
+                WITH key AS (
+                    SELECT (k.enabled = 1 AND a.enabled = 1) AS usable
+                    FROM access_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?
+                ), claimed AS (
+                    INSERT INTO signature_nonces (access_key_id, nonce, expires_at)
+                    SELECT ?, ?, ? WHERE (SELECT usable FROM key)
                     ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
                     WHERE signature_nonces.expires_at < ?
-                    """,
-                arguments: [claim.accessKeyId, claim.nonce, claim.expiresAt.storeMillis, claim.now.storeMillis]) == 1
-            return inserted ? .claimed : .alreadyUsed
+                    RETURNING 1
+                )
+                SELECT COALESCE((SELECT usable FROM key), FALSE) AS usable, (SELECT COUNT(*) FROM claimed) AS claimed
+                """,
+                [claim.accessKeyId, claim.accessKeyId, claim.nonce, claim.expiresAt.storeMillis, claim.now.storeMillis])
+            guard let row, try row.get("usable") as Bool else { return .keyUnusable }
+            return try row.get("claimed") as Int64 == 1 ? .claimed : .alreadyUsed
         }
     }
 

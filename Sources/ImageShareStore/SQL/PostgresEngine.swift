@@ -96,8 +96,9 @@ public final class PostgresEngine: SQLEngine, Service {
                 try await client.withConnection { connection in
                     try await workers.runIfActive {
                         let session = PostgresSession(connection: connection, logger: logger, deadline: statementDeadline)
-                        _ = try session.execute(begin, [])
-                        if let setSchema { _ = try session.execute(setSchema, []) }
+                        // Sent without waiting: their answers come before the first statement's (see `send`).
+                        session.send(begin)
+                        if let setSchema { session.send(setSchema) }
                         do {
                             let result = try body(session)
                             _ = try session.execute("COMMIT", [])
@@ -194,6 +195,11 @@ func withDeadline<T: Sendable>(_ timeout: Duration?, _ work: @escaping @Sendable
     }
 }
 
+/// Where a session keeps the first failure of a statement it did not wait for.
+final class UnawaitedFailure: Sendable {
+    let first = Mutex<(any Error)?>(nil)
+}
+
 /// A statement's answer did not come by its transaction's deadline; its connection was closed.
 struct StatementTimedOut: Error {}
 
@@ -203,7 +209,26 @@ struct PostgresSession: SQLSession {
     let logger: Logger
     /// When waiting for a statement stops.
     let deadline: DispatchTime
+    /// The first failure among statements sent without waiting for their answer.
+    private let unawaited = UnawaitedFailure()
     var dialect: SQLDialect { .postgres }
+
+    init(connection: PostgresConnection, logger: Logger, deadline: DispatchTime) {
+        self.connection = connection
+        self.logger = logger
+        self.deadline = deadline
+    }
+
+    /// Sends a statement whose answer nobody waits for (`BEGIN`): one round trip less per transaction.
+    ///
+    /// PostgreSQL answers a connection's statements in order, so its answer has come by the time the next
+    /// statement's has, and that statement fails with its failure. Nothing runs outside the transaction on a
+    /// failed `BEGIN`: it fails only when the connection does, and then so does everything after it.
+    func send(_ sql: String) {
+        connection.query(sql, []).whenFailure { [unawaited] error in
+            unawaited.first.withLock { $0 = $0 ?? error }
+        }
+    }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         var columns: SQLColumns?
@@ -232,25 +257,28 @@ struct PostgresSession: SQLSession {
             connection.close().whenComplete { _ in }
             throw StatementTimedOut()
         }
+        if let failure = unawaited.first.withLock({ $0 }) { throw failure }
         return try result.get()
     }
 
-    /// Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone.
+    /// Rewrites `?` placeholders as `$1, $2, …`, leaving quoted text alone (on UTF-8 bytes: both are ASCII,
+    /// and walking characters would cost more than the statement's round trip on every call).
     static func numbered(_ sql: String) -> String {
-        var output = ""
-        output.reserveCapacity(sql.count + 16)
+        var output: [UInt8] = []
+        output.reserveCapacity(sql.utf8.count + 16)
         var index = 0
         var quoted = false
-        for character in sql {
-            if character == "'" { quoted.toggle() }
-            if character == "?", !quoted {
+        for byte in sql.utf8 {
+            if byte == UInt8(ascii: "'") { quoted.toggle() }
+            if byte == UInt8(ascii: "?"), !quoted {
                 index += 1
-                output += "$\(index)"
+                output.append(UInt8(ascii: "$"))
+                output.append(contentsOf: String(index).utf8)
             } else {
-                output.append(character)
+                output.append(byte)
             }
         }
-        return output
+        return String(decoding: output, as: UTF8.self)
     }
 
     private static func data(_ value: SQLValue) -> PostgresData {
