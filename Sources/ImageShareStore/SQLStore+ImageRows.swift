@@ -17,10 +17,11 @@ extension SQLStore {
         EXISTS (SELECT 1 FROM disks d WHERE d.image_id = i.id AND d.type = 'system') AS in_use
         """
 
-    /// Fetches full images (disks and tags included) for rows selected with `imageColumns`.
-    static func fetchImages(_ db: any SQLSession, sql: String, arguments: [any SQLBindable], now: Date) throws -> [Image] {
+    /// Fetches full images (disks and tags included, unless `details` is false) for rows selected with `imageColumns`.
+    static func fetchImages(_ db: any SQLSession, sql: String, arguments: [any SQLBindable], now: Date, details: Bool = true) throws -> [Image] {
         let rows = try SQLRow.fetchAll(db, sql: sql, arguments: arguments)
         guard !rows.isEmpty else { return [] }
+        guard details else { return try rows.map { try image(from: $0, disks: [], tags: [], now: now) } }
         let ids: [String] = try rows.map { try $0.get("id") }
         var disks: [String: [DiskDeviceMapping]] = [:]
         for row in try SQLRow.fetchAll(
@@ -38,12 +39,28 @@ extension SQLStore {
         }
     }
 
-    /// One custom image by ID and region, or nil; `lock` holds its row until the transaction ends, so
-    /// concurrent writers on other nodes decide one after another.
-    static func fetchImage(_ db: any SQLSession, id: String, regionId: String, now: Date, lock: Bool = false) throws -> Image? {
-        try fetchImages(
-            db, sql: "SELECT \(imageColumns) FROM images i WHERE i.id = ? AND i.region_id = ?\(lock ? db.dialect.forUpdate : "")",
-            arguments: [now.storeMillis, id, regionId], now: now
+    /// How a SELECT holds an image row until its transaction ends.
+    enum RowLock {
+        case none
+        /// Others may read it and hold it the same way, but not change it (launching or copying from it).
+        case shared
+        /// Writers on other nodes decide one after another (sharing, deleting, modifying it).
+        case exclusive
+    }
+
+    /// One custom image by ID and region, or nil, its row held as `lock` says; without `details` its disk
+    /// mappings and tags are left empty (two statements less for a rule that looks at neither).
+    static func fetchImage(
+        _ db: any SQLSession, id: String, regionId: String, now: Date, lock: RowLock = .none, details: Bool = true
+    ) throws -> Image? {
+        let suffix = switch lock {
+        case .none: ""
+        case .shared: db.dialect.forShare
+        case .exclusive: db.dialect.forUpdate
+        }
+        return try fetchImages(
+            db, sql: "SELECT \(imageColumns) FROM images i WHERE i.id = ? AND i.region_id = ?\(suffix)",
+            arguments: [now.storeMillis, id, regionId], now: now, details: details
         ).first
     }
 

@@ -57,7 +57,7 @@ extension SQLStore: ImageStore {
     public func copyImage(_ copy: ImageCopyRequest, quota: Int, idempotency: IdempotencyKey?, now: Date) async throws -> String {
         try await write { db in
             try Self.idempotent(db, idempotency, now: now) {
-                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now, lock: true) else {
+                guard let source = try Self.fetchImage(db, id: copy.sourceImageId, regionId: copy.sourceRegionId, now: now, lock: .shared) else {
                     throw ECSError.imageNotFound
                 }
                 try ImageRules.checkCopyable(
@@ -96,7 +96,7 @@ extension SQLStore: ImageStore {
 
     public func cancelCopy(imageId: String, regionId: String, callerId: String, now: Date) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: callerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: .exclusive), by: callerId)
             guard image.copiedFrom != nil else { throw ECSError.imageNotFromCopy }
             guard image.status == .creating else { throw ECSError.imageCopyFinished }
             let snapshots = image.diskDeviceMappings.map(\.snapshotId)
@@ -109,7 +109,7 @@ extension SQLStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, changes: ImageAttributeChanges, now: Date
     ) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: .exclusive), by: ownerId)
             if let name = changes.name, name != image.name {
                 try Self.checkNameFree(db, name: name, ownerId: ownerId, regionId: regionId)
             }
@@ -128,7 +128,7 @@ extension SQLStore: ImageStore {
 
     public func deleteImage(imageId: String, regionId: String, ownerId: String, force: Bool, now: Date) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId)
+            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: .exclusive), by: ownerId)
             let copying = try Bool.fetchOne(
                 db,
                 sql: "SELECT EXISTS (SELECT 1 FROM images WHERE copied_from = ? AND status = 'Creating' AND ready_at > ?)",
@@ -145,12 +145,17 @@ extension SQLStore: ImageStore {
         imageId: String, regionId: String, ownerId: String, add: [String], remove: [String], isPublic: Bool?, now: Date
     ) async throws {
         try await write { db in
-            let image = try ImageRules.requireOwned(Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: true), by: ownerId, orThrow: .imageNotShareable)
-            let current = Set(try String.fetchAll(db, sql: "SELECT account_id FROM image_shares WHERE image_id = ?", arguments: [imageId]))
+            // Accounts are never deleted, so this holds without a lock and is read before the image row is taken:
+            // every statement while it is held makes other changes of the same image wait longer.
             let named = Array(Set(add.prefix(ImageRules.maxAccountsPerCall) + remove.prefix(ImageRules.maxAccountsPerCall)))
             let existing = named.isEmpty
                 ? Set<String>()
                 : Set(try String.fetchAll(db, sql: "SELECT id FROM accounts WHERE id IN (\(placeholders(named.count)))", arguments: named))
+            // The sharing rules look at the owner, status and share count only: no disks or tags.
+            let image = try ImageRules.requireOwned(
+                Self.fetchImage(db, id: imageId, regionId: regionId, now: now, lock: .exclusive, details: false), by: ownerId,
+                orThrow: .imageNotShareable)
+            let current = Set(try String.fetchAll(db, sql: "SELECT account_id FROM image_shares WHERE image_id = ?", arguments: [imageId]))
             let change = try ImageRules.shareChange(
                 image: image, owner: ownerId, add: add, remove: remove, current: current, existingAccounts: existing)
             if isPublic == true, !image.isPublic { try ImageRules.checkPublishable(image) }

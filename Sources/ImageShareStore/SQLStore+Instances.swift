@@ -226,7 +226,7 @@ extension SQLStore: InstanceStore {
     /// Re-checks inside the transaction that a custom image is still usable by `accountId` (S8, S11, S14).
     private static func checkLaunchable(_ db: any SQLSession, image: LaunchImage, by accountId: String, regionId: String, now: Date) throws {
         guard image.ownerId != nil else { return }
-        guard let current = try fetchImage(db, id: image.id, regionId: regionId, now: now, lock: true),
+        guard let current = try fetchImage(db, id: image.id, regionId: regionId, now: now, lock: .shared),
             ImageRules.canLaunch(current, by: accountId, isSharedWithViewer: try isShared(db, imageId: image.id, with: accountId))
         else { throw ECSError.imageNotFound }
     }

@@ -47,29 +47,47 @@ extension SQLStore {
     }
 
     /// PostgreSQL: the unique key refuses a nonce claimed by any node, even in a transaction running right now.
-    /// One statement per claim (one round trip): the key check and the insert that only happens if it passes.
+    /// The whole batch is one statement (one round trip, whatever its size): each claim's key check, and the
+    /// insert of the first claim of each nonce whose key is usable; a nonce repeated within the batch is refused
+    /// after its first claim, and one claimed before is revived only when its retention ended by that claim's time.
     private static func recordInTable(_ claims: [NonceClaim], in db: any SQLSession) throws -> [NonceClaimResult] {
-        try claims.map { claim in
-            // Inserts a new nonce, or revives one whose retention ended; a live one returns no row.
-            let row = try db.fetchOne(
-                """
-                WITH key AS (
-                    SELECT (k.enabled = 1 AND a.enabled = 1) AS usable
-                    FROM access_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?
-                ), claimed AS (
-                    INSERT INTO signature_nonces (access_key_id, nonce, expires_at)
-                    SELECT ?, ?, ? WHERE (SELECT usable FROM key)
-                    ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
-                    WHERE signature_nonces.expires_at < ?
-                    RETURNING 1
-                )
-                SELECT COALESCE((SELECT usable FROM key), FALSE) AS usable, (SELECT COUNT(*) FROM claimed) AS claimed
-                """,
-                [claim.accessKeyId, claim.accessKeyId, claim.nonce, claim.expiresAt.storeMillis, claim.now.storeMillis])
-            guard let row, try row.get("usable") as Bool else { return .keyUnusable }
-            return try row.get("claimed") as Int64 == 1 ? .claimed : .alreadyUsed
+        guard !claims.isEmpty else { return [] }
+        let rows = claims.indices.map { "(\($0), ?, ?, ?::bigint, ?::bigint)" }.joined(separator: ", ")
+        let arguments = claims.flatMap { claim -> [SQLValue] in
+            [.text(claim.accessKeyId), .text(claim.nonce), .integer(claim.expiresAt.storeMillis), .integer(claim.now.storeMillis)]
+        }
+        let answers = try db.fetchAll(
+            """
+            WITH claim (position, access_key_id, nonce, expires_at, now_ms) AS (VALUES \(rows)),
+            checked AS (
+                SELECT c.*, COALESCE((
+                    SELECT k.enabled = 1 AND a.enabled = 1 FROM access_keys k JOIN accounts a ON a.id = k.account_id
+                    WHERE k.id = c.access_key_id), FALSE) AS usable
+                FROM claim c
+            ), candidate AS (
+                SELECT DISTINCT ON (access_key_id, nonce) * FROM checked WHERE usable ORDER BY access_key_id, nonce, position
+            ), claimed AS (
+                INSERT INTO signature_nonces AS s (access_key_id, nonce, expires_at)
+                SELECT access_key_id, nonce, expires_at FROM candidate
+                ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                WHERE s.expires_at < (
+                    SELECT d.now_ms FROM candidate d WHERE d.access_key_id = excluded.access_key_id AND d.nonce = excluded.nonce)
+                RETURNING access_key_id, nonce
+            )
+            SELECT c.position, c.usable, (d.position IS NOT NULL AND EXISTS (
+                SELECT 1 FROM claimed x WHERE x.access_key_id = d.access_key_id AND x.nonce = d.nonce)) AS claimed
+            FROM checked c LEFT JOIN candidate d ON d.position = c.position ORDER BY c.position
+            """,
+            arguments)
+        guard answers.count == claims.count else { throw NonceBatchMismatch() }
+        return try answers.map { row in
+            guard try row.get("usable") as Bool else { return .keyUnusable }
+            return try row.get("claimed") as Bool ? .claimed : .alreadyUsed
         }
     }
+
+    /// The database answered a claim batch with another number of rows than it was given (never expected).
+    private struct NonceBatchMismatch: Error {}
 
     /// Read in the claim's transaction, so a key disabled by the CLI or another node is refused at once.
     private static func keyIsEnabled(_ accessKeyId: String, in db: any SQLSession) throws -> Bool {

@@ -92,6 +92,36 @@ struct CredentialStoreTests {
         #expect(try await store.claimNonce("n-7", accessKeyId: key, now: now, expiresAt: later) == .alreadyUsed)
     }
 
+    @Test("claims committed together still get one answer each: key, repeat, live or past its retention", arguments: StoreEngine.available)
+    func mixedBatch(engine: StoreEngine) async throws {
+        let store = try await engine.makeStore()
+        let (alice, credentials) = try await store.createAccount(name: "alice", now: now)
+        let key = credentials.accessKeyId
+        let disabled = try #require(try await store.createAccessKey(accountId: alice.id, now: now)).accessKeyId
+        #expect(try await store.setAccessKeyEnabled(false, accessKeyId: disabled, accountId: alice.id))
+        let later = now.addingTimeInterval(900)
+        #expect(try await store.claimNonce("live", accessKeyId: key, now: now, expiresAt: later) == .claimed)
+        #expect(try await store.claimNonce("past", accessKeyId: key, now: now.addingTimeInterval(-900), expiresAt: now.addingTimeInterval(-1)) == .claimed)
+        let claims: [(nonce: String, key: String)] =
+            Array(repeating: ("live", key), count: 20) + Array(repeating: ("past", key), count: 20)
+            + Array(repeating: ("x", key), count: 20) + Array(repeating: ("x", disabled), count: 20)
+            + Array(repeating: ("x", "LTAInothing"), count: 20) + (0..<50).map { ("fresh-\($0)", key) }
+        let outcomes = await withTaskGroup(of: (String, String, NonceClaimResult?).self) { group in
+            for claim in claims.shuffled() {
+                group.addTask { (claim.nonce, claim.key, try? await store.claimNonce(claim.nonce, accessKeyId: claim.key, now: self.now, expiresAt: later)) }
+            }
+            return await group.reduce(into: [(String, String, NonceClaimResult?)]()) { $0.append($1) }
+        }
+        func answers(_ nonce: String, _ key: String) -> [NonceClaimResult?] { outcomes.filter { $0.0 == nonce && $0.1 == key }.map(\.2) }
+        #expect(answers("live", key).allSatisfy { $0 == .alreadyUsed })
+        #expect(answers("past", key).filter { $0 == .claimed }.count == 1, "a nonce past its retention is claimable once")
+        #expect(answers("past", key).filter { $0 == .alreadyUsed }.count == 19)
+        #expect(answers("x", key).filter { $0 == .claimed }.count == 1)
+        #expect(answers("x", disabled).allSatisfy { $0 == .keyUnusable })
+        #expect(answers("x", "LTAInothing").allSatisfy { $0 == .keyUnusable })
+        #expect((0..<50).allSatisfy { answers("fresh-\($0)", key) == [.claimed] })
+    }
+
     @Test("purging forgets only expired nonces", arguments: StoreEngine.available)
     func purge(engine: StoreEngine) async throws {
         let store = try await engine.makeStore()

@@ -9,6 +9,9 @@ public struct SQLDialect: Sendable {
     public let caseInsensitiveLike: String
     /// Appended to a SELECT that must lock its rows until the transaction ends (empty where writes are serialized).
     public let forUpdate: String
+    /// Appended to a SELECT whose rows must not change until the transaction ends, while other readers that
+    /// only need the same may hold them too (launching from an image; unsharing or deleting it waits).
+    public let forShare: String
     /// The column type for binary data.
     public let blobType: String
     /// Table options only SQLite has.
@@ -22,10 +25,10 @@ public struct SQLDialect: Sendable {
     public let unlimitedStatementTime: String?
 
     public static let sqlite = SQLDialect(
-        kind: .sqlite, caseInsensitiveLike: "LIKE", forUpdate: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
+        kind: .sqlite, caseInsensitiveLike: "LIKE", forUpdate: "", forShare: "", blobType: "BLOB", withoutRowID: " WITHOUT ROWID", migrationLock: nil,
         tableExistsSQL: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", unlimitedStatementTime: nil)
     public static let postgres = SQLDialect(
-        kind: .postgres, caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", blobType: "BYTEA", withoutRowID: "",
+        kind: .postgres, caseInsensitiveLike: "ILIKE", forUpdate: " FOR UPDATE", forShare: " FOR SHARE", blobType: "BYTEA", withoutRowID: "",
         // Per schema: nodes of one store migrate one after another; stores in other schemas do not wait.
         migrationLock: "SELECT pg_advisory_xact_lock(hashtextextended('imageshare migrations ' || current_schema(), 0))",
         tableExistsSQL: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
