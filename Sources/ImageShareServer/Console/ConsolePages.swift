@@ -4,7 +4,7 @@ import HTTPTypes
 import ImageShareCore
 
 /// What a signed-in page shows around its own content (`page`): labels, the header's choices, the navigation.
-struct PageContext<Content> {
+struct PageContext<Content>: TemplateContext {
     let t: [String: String]
     let htmlLang: String
     let otherLanguage: String
@@ -24,7 +24,7 @@ struct PageContext<Content> {
 }
 
 /// The sign-in page's context.
-struct SignInContext {
+struct SignInContext: TemplateContext {
     let t: [String: String]
     let htmlLang: String
     let language: String
@@ -35,35 +35,35 @@ struct SignInContext {
     var notice: String?
 }
 
-struct RegionOption {
+struct RegionOption: TemplateContext {
     let id: String
     let name: String
     let selected: Bool
 }
 
 /// Which entry of the left navigation is the current page.
-struct Navigation {
+struct Navigation: TemplateContext {
     var instances = false
     var images = false
     var snapshots = false
     var security = false
 }
 
-struct Tab {
+struct Tab: TemplateContext {
     let key: String
     let label: String
     let href: String
     let active: Bool
 }
 
-struct Link {
+struct Link: TemplateContext {
     let key: String
     let label: String
     let href: String
 }
 
 /// Previous / next links of a paged table.
-struct Pager {
+struct Pager: TemplateContext {
     let text: String
     let previous: String?
     let next: String?
@@ -71,7 +71,7 @@ struct Pager {
 
 // MARK: Images
 
-struct ImageRow {
+struct ImageRow: TemplateContext {
     let id: String
     let name: String
     let description: String
@@ -93,7 +93,7 @@ struct ImageRow {
     let moreActions: [Link]
 }
 
-struct ImagesPage {
+struct ImagesPage: TemplateContext {
     let tab: String
     let tabs: [Tab]
     let name: String
@@ -106,12 +106,12 @@ struct ImagesPage {
     let pager: Pager?
 }
 
-struct ShareRow {
+struct ShareRow: TemplateContext {
     let accountId: String
     let sharedAt: String
 }
 
-struct SharePage {
+struct SharePage: TemplateContext {
     let image: ImageRow
     let account: String
     let fieldError: String?
@@ -121,7 +121,7 @@ struct SharePage {
 }
 
 /// A field of a generic form page. (Templates see stored properties only, so the kind is spelled out as flags.)
-struct FormField {
+struct FormField: TemplateContext {
     let name: String
     let label: String
     let value: String
@@ -159,23 +159,23 @@ struct FormField {
     }
 }
 
-struct SelectOption {
+struct SelectOption: TemplateContext {
     let value: String
     let label: String
     let selected: Bool
 }
 
-struct Fact {
+struct Fact: TemplateContext {
     let label: String
     let value: String
 }
 
-struct Facts {
+struct Facts: TemplateContext {
     let items: [Fact]
 }
 
 /// A form on a page of its own: edit, copy, delete, create an image, re-initialise, release.
-struct FormPage {
+struct FormPage: TemplateContext {
     let heading: String
     var intro: String? = nil
     let action: String
@@ -195,7 +195,7 @@ struct FormPage {
 
 // MARK: Instances
 
-struct InstanceRow {
+struct InstanceRow: TemplateContext {
     let id: String
     let name: String
     let statusClass: String
@@ -210,7 +210,7 @@ struct InstanceRow {
     let canStop: Bool
 }
 
-struct InstancesPage {
+struct InstancesPage: TemplateContext {
     let rows: [InstanceRow]
     let imageFilter: String?
     let imageFilterText: String
@@ -218,7 +218,7 @@ struct InstancesPage {
     let pager: Pager?
 }
 
-struct PickerImage {
+struct PickerImage: TemplateContext {
     let id: String
     let name: String
     /// Public images are named by their ID: it is shown once.
@@ -230,14 +230,14 @@ struct PickerImage {
     let selected: Bool
 }
 
-struct InstanceTypeOption {
+struct InstanceTypeOption: TemplateContext {
     let id: String
     let label: String
     let selected: Bool
 }
 
 /// One tab of the image picker: public, custom or shared images.
-struct PickerGroup {
+struct PickerGroup: TemplateContext {
     let key: String
     let label: String
     let active: Bool
@@ -247,7 +247,7 @@ struct PickerGroup {
 
 /// Choosing an image: creating instances, or replacing a system disk. Every group is on the page (without a
 /// script they stand one under another; the script turns them into tabs), so switching keeps what was typed.
-struct ImagePickerPage {
+struct ImagePickerPage: TemplateContext {
     let heading: String
     var intro: String? = nil
     let action: String
@@ -264,14 +264,14 @@ struct ImagePickerPage {
 }
 
 /// A Stop button on a page whose action needs a stopped instance; it comes back to that page.
-struct StopForm {
+struct StopForm: TemplateContext {
     let action: String
     let returnPath: String
 }
 
 // MARK: Snapshots and security
 
-struct SnapshotRow {
+struct SnapshotRow: TemplateContext {
     let id: String
     let name: String
     let diskId: String
@@ -280,12 +280,12 @@ struct SnapshotRow {
     let created: String
 }
 
-struct SnapshotsPage {
+struct SnapshotsPage: TemplateContext {
     let rows: [SnapshotRow]
     let pager: Pager?
 }
 
-struct KeyRow {
+struct KeyRow: TemplateContext {
     let id: String
     let statusClass: String
     let statusLabel: String
@@ -294,26 +294,26 @@ struct KeyRow {
     let toggleLabel: String
 }
 
-struct NewKey {
+struct NewKey: TemplateContext {
     let id: String
     let secret: String
 }
 
-struct SecurityPage {
+struct SecurityPage: TemplateContext {
     let keys: [KeyRow]
     var newKey: NewKey? = nil
     var passwordError: String? = nil
 }
 
 /// A page that only says something (a refused form), with the way back.
-struct MessagePage {
+struct MessagePage: TemplateContext {
     let heading: String
     let text: String
 }
 
 /// An API refusal placed on a form: next to its field when it is about one, else at the top of the page; the
 /// page answers with the API's status.
-struct FormRefusal {
+struct FormRefusal: TemplateContext {
     let message: String?
     let field: String?
     let status: HTTPResponse.Status
