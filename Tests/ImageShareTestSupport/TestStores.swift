@@ -98,7 +98,9 @@ public enum StoreEngine: String, CustomStringConvertible, Sendable {
 
     private static func createSchema() async throws -> String {
         let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = PostgresEngine(client: sharedClient, logger: logger)
+        // With the test stores' deadline: the 5 s default is what a schema made while every other test migrates
+        // its own can miss (the CI run of 2026-12-03 07:33 failed 31 store tests so, all within one second).
+        let admin = PostgresEngine(client: sharedClient, logger: logger, timeout: timeout)
         try await admin.write { db in _ = try db.execute("CREATE SCHEMA \(schema)", []) }
         return schema
     }
