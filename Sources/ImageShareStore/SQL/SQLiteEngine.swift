@@ -5,6 +5,8 @@ import ImageShareCore
 /// The embedded engine: SQLite through GRDB, in WAL mode so a server and the admin CLI share one file.
 public struct SQLiteEngine: SQLEngine {
     let writer: any DatabaseWriter
+    /// Where request transactions wait to be committed together.
+    private let batches: SQLiteWriteBatches
     /// How long one read may run before it is interrupted.
     let readBudget: Duration
     /// Set for database files, so that request commits rarely pay for a checkpoint.
@@ -25,12 +27,14 @@ public struct SQLiteEngine: SQLEngine {
         var configuration = Configuration()
         // Another process (the CLI or a second server) may hold the write lock for a moment.
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // Acknowledged writes survive a crash of the process and of the machine.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            ReadBudget.install(on: db)
-        }
-        writer = try Self.retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) }
+        configuration.prepareDatabase { db in ReadBudget.install(on: db) }
+        let pool = try Self.retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) }
+        // Acknowledged writes survive a crash of the process and of the machine: every commit syncs the WAL.
+        // Set here, not in `prepareDatabase`: GRDB sets its writer to synchronous=NORMAL (the WAL synced only at
+        // checkpoints) after preparing it, when it switches the file to WAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        writer = pool
+        batches = SQLiteWriteBatches(writer: writer, translate: Self.translate)
         checkpointer = try Self.retryingWhileBusy { try WALCheckpointer(path: path) }
     }
 
@@ -54,6 +58,7 @@ public struct SQLiteEngine: SQLEngine {
         var configuration = Configuration()
         configuration.prepareDatabase { db in ReadBudget.install(on: db) }
         writer = try DatabaseQueue(configuration: configuration)
+        batches = SQLiteWriteBatches(writer: writer, translate: Self.translate)
         checkpointer = nil
         directoryLock = nil
     }
@@ -70,15 +75,21 @@ public struct SQLiteEngine: SQLEngine {
         }
     }
 
+    /// Concurrent writes share one transaction and one commit (see `SQLiteWriteBatches`).
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        do { return try await writer.write { db in try body(GRDBSession(db: db)) } } catch let error as DatabaseError {
+        try await batches.write { db in try body(GRDBSession(db: db)) }
+    }
+
+    /// In a transaction of its own, never combined with requests' writes: a migration or a whole state file may be long.
+    public func maintain<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do { return try await writer.write { db in try body(GRDBSession(db: db)) } } catch {
             throw Self.translate(error)
         }
     }
 
     /// A busy or failing database is a temporary condition for the client, not a bug.
-    private static func translate(_ error: DatabaseError) -> any Error {
-        switch error.resultCode {
+    private static func translate(_ error: any Error) -> any Error {
+        switch (error as? DatabaseError)?.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CANTOPEN, .SQLITE_INTERRUPT:
             ECSError.serviceUnavailable
         default: error
