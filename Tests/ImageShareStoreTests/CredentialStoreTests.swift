@@ -1,8 +1,9 @@
 import Foundation
 import ImageShareCore
-import ImageShareStore
 import ImageShareTestSupport
 import Testing
+
+@testable import ImageShareStore
 
 @Suite("store: accounts, keys and nonces")
 struct CredentialStoreTests {
@@ -237,5 +238,34 @@ struct MigrationTests {
         // Once migrated, refusing is harmless and migrating again changes nothing.
         _ = try await SQLStore(engine: unmigrated, sealer: sealer, migrations: .refuse)
         _ = try await SQLStore(engine: unmigrated, sealer: sealer)
+    }
+
+    @Test("on SQLite, the nonces an older store remembered move into the nonce log (010_nonce_log) and stay refused")
+    func nonceLogMigration() async throws {
+        let engine = try SQLiteEngine()
+        try await Schema.migrate(engine, through: "009_share_listing_order")
+        let sealer = SecretSealer.ephemeral()
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let sealed = try sealer.seal("old-secret")
+        // What such a store held: an account, its key, a nonce still retained and one whose retention ended.
+        try await engine.maintain { db in
+            try db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('1000000000000001', 'alice', ?)", [now.storeMillis])
+            try db.execute(
+                "INSERT INTO access_keys (id, account_id, secret_sealed, enabled, created_at) VALUES ('LTAIold', '1000000000000001', ?, 1, ?)",
+                [sealed, now.storeMillis])
+            try db.execute(
+                "INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES ('LTAIold', 'retained', ?), ('LTAIold', 'ended', ?)",
+                [now.addingTimeInterval(600).storeMillis, now.addingTimeInterval(-60).storeMillis])
+        }
+        let store = try await SQLStore(engine: engine, sealer: sealer)
+        #expect(try await store.pendingMigrations().isEmpty)
+        let moved = try await engine.read { db in
+            (try db.fetchValue("SELECT COUNT(*) FROM nonce_log", as: Int.self), try db.fetchValue("SELECT COUNT(*) FROM signature_nonces", as: Int.self))
+        }
+        #expect(moved.0 == 2 && moved.1 == 0)
+        let later = now.addingTimeInterval(900)
+        #expect(try await store.claimNonce("retained", accessKeyId: "LTAIold", now: now, expiresAt: later) == .alreadyUsed)
+        #expect(try await store.claimNonce("ended", accessKeyId: "LTAIold", now: now, expiresAt: later) == .claimed)
+        #expect(try await store.claimNonce("fresh", accessKeyId: "LTAIold", now: now, expiresAt: later) == .claimed)
     }
 }
