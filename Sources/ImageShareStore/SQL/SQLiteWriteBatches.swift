@@ -55,17 +55,20 @@ final class SQLiteWriteBatches: Sendable {
         }
     }
 
+    /// Commits one batch, then queues the next behind whatever else waits for the writer (a migration, a
+    /// state file), so that a steady stream of requests cannot hold the writer for ever.
     private func drain(_ db: Database) {
-        while true {
-            let batch = queue.withLock { queue -> [Job] in
-                let batch = Array(queue.jobs.prefix(maxBatch))
-                queue.jobs.removeFirst(batch.count)
-                if batch.isEmpty { queue.draining = false }
-                return batch
-            }
-            if batch.isEmpty { return }
-            commit(batch, in: db)
+        let batch = queue.withLock { queue -> [Job] in
+            let batch = Array(queue.jobs.prefix(maxBatch))
+            queue.jobs.removeFirst(batch.count)
+            return batch
         }
+        commit(batch, in: db)
+        let more = queue.withLock { queue in
+            if queue.jobs.isEmpty { queue.draining = false }
+            return queue.draining
+        }
+        if more { writer.asyncWriteWithoutTransaction { db in self.drain(db) } }
     }
 
     /// A body's outcome, handed over only after the batch's commit.
