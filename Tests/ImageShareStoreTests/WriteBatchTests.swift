@@ -27,6 +27,14 @@ private func fileEngine() throws -> (engine: SQLiteEngine, counter: CommitCounte
 
 private struct Refused: Error {}
 
+/// Runs `body` for every index at once; whether each succeeded.
+private func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Bool) async -> [Int: Bool] {
+    await withTaskGroup(of: (Int, Bool).self) { group in
+        for index in 0..<count { group.addTask { (index, (try? await body(index)) ?? false) } }
+        return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+    }
+}
+
 @Suite("store: SQLite commits concurrent writes together, each durable before it is answered")
 struct WriteBatchTests {
     @Test("every commit syncs the log to disk (synchronous=FULL on the writer, which GRDB sets to NORMAL)")
@@ -44,27 +52,17 @@ struct WriteBatchTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
         let before = counter.commits.withLock { $0 }
-        let results = await withTaskGroup(of: (Int, Bool).self) { group in
-            for index in 0..<60 {
-                group.addTask {
-                    do {
-                        try await engine.write { db in
-                            try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
-                            // Slow bodies, so that the others pile up behind the first.
-                            usleep(1_000)
-                            if index == 30 { throw Refused() }
-                        }
-                        // Answered means committed: a reader (another connection) already sees the row.
-                        let seen = try await engine.read { db in
-                            try db.fetchValue("SELECT COUNT(*) FROM items WHERE value = ?", ["item-\(index)"], as: Int.self)
-                        }
-                        return (index, seen == 1)
-                    } catch {
-                        return (index, false)
-                    }
-                }
+        let results = await concurrently(60) { index in
+            try await engine.write { db in
+                try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
+                // Slow bodies, so that the others pile up behind the first.
+                usleep(1_000)
+                if index == 30 { throw Refused() }
             }
-            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            // Answered means committed: a reader (another connection) already sees the row.
+            return try await engine.read { db in
+                try db.fetchValue("SELECT COUNT(*) FROM items WHERE value = ?", ["item-\(index)"], as: Int.self)
+            } == 1
         }
         #expect(results[30] == false)
         #expect(results.filter { $0.key != 30 && !$0.value }.isEmpty, "\(results.filter { !$0.value }.keys.sorted())")
@@ -81,26 +79,17 @@ struct WriteBatchTests {
         let (engine, _, directory) = try fileEngine()
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
-        let results = await withTaskGroup(of: (Int, Bool).self) { group in
-            for index in 0..<40 {
-                group.addTask {
-                    do {
-                        try await engine.write { db in
-                            try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
-                            usleep(1_000)
-                            // What a full disk or an I/O error does: the whole transaction is gone.
-                            if index == 20 {
-                                try db.execute("ROLLBACK")
-                                throw Refused()
-                            }
-                        }
-                        return (index, true)
-                    } catch {
-                        return (index, false)
-                    }
+        let results = await concurrently(40) { index in
+            try await engine.write { db in
+                try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
+                usleep(1_000)
+                // What a full disk or an I/O error does: the whole transaction is gone.
+                if index == 20 {
+                    try db.execute("ROLLBACK")
+                    throw Refused()
                 }
             }
-            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            return true
         }
         #expect(results[20] == false)
         #expect(results.filter { $0.key != 20 && !$0.value }.isEmpty, "\(results.filter { !$0.value }.keys.sorted())")

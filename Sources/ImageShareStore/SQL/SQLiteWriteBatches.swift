@@ -1,4 +1,5 @@
 import GRDB
+import ImageShareCore
 import Synchronization
 
 /// Commits the write transactions of concurrent requests together on SQLite: each body runs in a savepoint of
@@ -9,7 +10,8 @@ import Synchronization
 /// changes is when a caller hears back: only once the whole batch is committed, so nothing is acknowledged
 /// before it is durable. A body that throws is rolled back to its savepoint and fails alone. When the batch
 /// itself fails (its commit, or an error after which SQLite abandoned the whole transaction), every body in
-/// it runs again in a transaction of its own, so each caller still gets its own answer.
+/// it runs again in a transaction of its own, so each caller still gets its own answer; only an unavailable
+/// database fails the whole batch at once, as `GroupCommit` does.
 final class SQLiteWriteBatches: Sendable {
     /// One caller's transaction body: `run` executes it and returns how to hand its result over (after the
     /// commit); `fail` hands over an error.
@@ -92,8 +94,11 @@ final class SQLiteWriteBatches: Sendable {
                 return .commit
             }
         } catch {
-            guard batch.count > 1 else {
-                batch[0].fail(translate(error))
+            let translated = translate(error)
+            // An unavailable database (busy past its timeout, a full disk, an I/O error) would give each body
+            // the same answer after as long a wait: the whole batch hears it now, and can retry.
+            guard batch.count > 1, (translated as? ECSError) != .serviceUnavailable else {
+                for job in batch { job.fail(translated) }
                 return
             }
             for job in batch { commit([job], in: db) }
