@@ -254,13 +254,8 @@ struct StoreIsolationTests {
                 return true
             }
         }
-        let results = await withTaskGroup(of: (String, Bool).self) { group in
-            for index in 0..<40 {
-                let item = index == 20 ? "bad" : "item-\(index)"
-                group.addTask { (item, (try? await commits.submit(item)) ?? false) }
-            }
-            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
-        }
+        let items = (0..<40).map { $0 == 20 ? "bad" : "item-\($0)" }
+        let results = await concurrently(items) { item in try await commits.submit(item) }
         #expect(results["bad"] == false)
         #expect(results.filter { $0.key != "bad" }.values.allSatisfy { $0 }, "\(results.filter { !$0.value })")
         #expect(try await engine.read { db in try db.fetchValue("SELECT COUNT(*) FROM items", as: Int.self) } == 39)
@@ -271,15 +266,10 @@ struct StoreIsolationTests {
         let store = try await engine.makeStore()
         let key = try await store.createAccount(name: "alice", now: now).1.accessKeyId
         let later = now.addingTimeInterval(1800)
-        let results = await withTaskGroup(of: (String, Bool).self) { group in
-            for index in 0..<40 {
-                // PostgreSQL text cannot hold NUL (the wire layer refuses it long before; this is the backstop).
-                let nonce = index == 7 ? "bad\u{0}nonce" : "nonce-\(index)"
-                group.addTask {
-                    (nonce, (try? await store.claimNonce(nonce, accessKeyId: key, now: now, expiresAt: later)) == .claimed)
-                }
-            }
-            return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
+        // PostgreSQL text cannot hold NUL (the wire layer refuses it long before; this is the backstop).
+        let nonces = (0..<40).map { $0 == 7 ? "bad\u{0}nonce" : "nonce-\($0)" }
+        let results = await concurrently(nonces) { nonce in
+            try await store.claimNonce(nonce, accessKeyId: key, now: now, expiresAt: later) == .claimed
         }
         #expect(results["bad\u{0}nonce"] == false)
         #expect(results.filter { $0.key.hasPrefix("nonce-") }.values.allSatisfy { $0 })

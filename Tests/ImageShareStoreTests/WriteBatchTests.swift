@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ImageShareCore
+import ImageShareTestSupport
 import Synchronization
 import Testing
 
@@ -27,14 +28,6 @@ private func fileEngine() throws -> (engine: SQLiteEngine, counter: CommitCounte
 
 private struct Refused: Error {}
 
-/// Runs `body` for every index at once; whether each succeeded.
-private func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Bool) async -> [Int: Bool] {
-    await withTaskGroup(of: (Int, Bool).self) { group in
-        for index in 0..<count { group.addTask { (index, (try? await body(index)) ?? false) } }
-        return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
-    }
-}
-
 @Suite("store: SQLite commits concurrent writes together, each durable before it is answered")
 struct WriteBatchTests {
     @Test("every commit syncs the log to disk (synchronous=FULL on the writer, which GRDB sets to NORMAL)")
@@ -52,7 +45,7 @@ struct WriteBatchTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
         let before = counter.commits.withLock { $0 }
-        let results = await concurrently(60) { index in
+        let results = await concurrently(Array(0..<60)) { index in
             try await engine.write { db in
                 try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
                 // Slow bodies, so that the others pile up behind the first.
@@ -79,7 +72,7 @@ struct WriteBatchTests {
         let (engine, _, directory) = try fileEngine()
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try await engine.write { db in try db.execute("CREATE TABLE items (value TEXT NOT NULL)") }
-        let results = await concurrently(40) { index in
+        let results = await concurrently(Array(0..<40)) { index in
             try await engine.write { db in
                 try db.execute("INSERT INTO items (value) VALUES (?)", ["item-\(index)"])
                 usleep(1_000)
