@@ -90,4 +90,35 @@ struct WriteBatchTests {
         #expect(Set(values) == Set((0..<40).filter { $0 != 20 }.map { "item-\($0)" }))
         #expect(values.count == 39)
     }
+
+    @Test("when the batch fails because the database is unavailable, every write in it hears ServiceUnavailable at once")
+    func unavailableBatch() async throws {
+        let writer = try DatabaseQueue()
+        try await writer.write { db in try db.execute(sql: "CREATE TABLE items (value TEXT NOT NULL)") }
+        // Every error the batch meets counts as the database being away (what a busy or full disk becomes).
+        let batches = SQLiteWriteBatches(writer: writer) { _ in ECSError.serviceUnavailable }
+        let unavailable = Mutex<Set<Int>>([])
+        let results = await concurrently(Array(0..<40)) { index in
+            do {
+                try await batches.write { db in
+                    try db.execute(sql: "INSERT INTO items (value) VALUES (?)", arguments: ["item-\(index)"])
+                    usleep(1_000)
+                    if index == 20 {
+                        try db.execute(sql: "ROLLBACK")
+                        throw Refused()
+                    }
+                }
+                return true
+            } catch let error as ECSError where error == .serviceUnavailable {
+                unavailable.withLock { _ = $0.insert(index) }
+                return false
+            }
+        }
+        let failed = Set(results.filter { !$0.value }.keys)
+        // Nobody in the abandoned batch was run again: they all failed with it, and only they did.
+        #expect(failed.contains(20) && failed.count > 1, "failed: \(failed.sorted())")
+        #expect(unavailable.withLock { $0 } == failed)
+        let values = try await writer.read { db in try String.fetchAll(db, sql: "SELECT value FROM items") }
+        #expect(Set(values) == Set(results.filter(\.value).keys.map { "item-\($0)" }))
+    }
 }
